@@ -1,0 +1,190 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigserial,
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  unique,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
+
+export const products = pgTable(
+  'products',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    price: integer('price').notNull(),
+    currency: text('currency').notNull(),
+    active: boolean('active').notNull().default(true),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [check('products_price_check', sql`${t.price} >= 0`)],
+);
+
+export const warehouses = pgTable('warehouses', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  priority: integer('priority').notNull().default(100),
+  active: boolean('active').notNull().default(true),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+/** The stock invariant lives here: reserved never negative, never above on hand. */
+export const inventoryLevels = pgTable(
+  'inventory_levels',
+  {
+    productId: text('product_id').notNull().references(() => products.id),
+    warehouseId: text('warehouse_id').notNull().references(() => warehouses.id),
+    onHand: integer('on_hand').notNull(),
+    reserved: integer('reserved').notNull().default(0),
+    lowStockThreshold: integer('low_stock_threshold').notNull().default(0),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.productId, t.warehouseId] }),
+    check('inventory_levels_reserved_check', sql`${t.reserved} >= 0 AND ${t.reserved} <= ${t.onHand}`),
+    check('inventory_levels_threshold_check', sql`${t.lowStockThreshold} >= 0`),
+  ],
+);
+
+/** The read model the API serves; the saga's activities keep it current. */
+export const orders = pgTable(
+  'orders',
+  {
+    id: uuid('id').primaryKey(),
+    customerId: text('customer_id').notNull(),
+    status: text('status').notNull(),
+    subtotal: integer('subtotal').notNull().default(0),
+    discount: integer('discount').notNull().default(0),
+    total: integer('total').notNull().default(0),
+    currency: text('currency').notNull(),
+    shippingAddress: text('shipping_address').notNull(),
+    voucherCode: text('voucher_code'),
+    reservationExpiresAt: timestamp('reservation_expires_at', { withTimezone: true }),
+    cancelReason: text('cancel_reason'),
+    /** Why a rejected order could not be placed: `{ code, message, details }`. */
+    rejection: jsonb('rejection'),
+    /** Fingerprint of the placing request, so a reused Idempotency-Key with another body is refused. */
+    requestHash: text('request_hash').notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('orders_customer_created_idx').on(t.customerId, t.createdAt.desc()),
+    index('orders_status_created_idx').on(t.status, t.createdAt.desc()),
+    index('orders_created_idx').on(t.createdAt.desc()),
+  ],
+);
+
+export const orderItems = pgTable(
+  'order_items',
+  {
+    orderId: uuid('order_id').notNull().references(() => orders.id),
+    lineNo: integer('line_no').notNull(),
+    productId: text('product_id').notNull().references(() => products.id),
+    warehouseId: text('warehouse_id').notNull().references(() => warehouses.id),
+    quantity: integer('quantity').notNull(),
+    unitPrice: integer('unit_price').notNull(),
+    lineTotal: integer('line_total').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.orderId, t.lineNo] }),
+    check('order_items_quantity_check', sql`${t.quantity} > 0`),
+  ],
+);
+
+/** One hold per order, product and warehouse; `reserved` changes only together with these rows. */
+export const stockReservations = pgTable(
+  'stock_reservations',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    orderId: uuid('order_id').notNull().references(() => orders.id),
+    productId: text('product_id').notNull(),
+    warehouseId: text('warehouse_id').notNull(),
+    quantity: integer('quantity').notNull(),
+    status: text('status').notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    unique('stock_reservations_order_line_key').on(t.orderId, t.productId, t.warehouseId),
+    index('stock_reservations_level_status_idx').on(t.productId, t.warehouseId, t.status),
+    check('stock_reservations_quantity_check', sql`${t.quantity} > 0`),
+  ],
+);
+
+/** Append-only ledger: per level, the sums of the deltas equal on_hand and reserved. */
+export const inventoryMovements = pgTable(
+  'inventory_movements',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    productId: text('product_id').notNull(),
+    warehouseId: text('warehouse_id').notNull(),
+    deltaOnHand: integer('delta_on_hand').notNull(),
+    deltaReserved: integer('delta_reserved').notNull(),
+    reason: text('reason').notNull(),
+    orderId: uuid('order_id'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('inventory_movements_level_idx').on(t.productId, t.warehouseId, t.id.desc())],
+);
+
+export const payments = pgTable(
+  'payments',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    orderId: uuid('order_id').notNull().references(() => orders.id),
+    /** One provider call per key: a retried activity reuses it and never charges twice. */
+    idempotencyKey: text('idempotency_key').notNull().unique(),
+    amount: integer('amount').notNull(),
+    currency: text('currency').notNull(),
+    status: text('status').notNull(),
+    providerRef: text('provider_ref'),
+    declineCode: text('decline_code'),
+    refundedAt: timestamp('refunded_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('payments_order_idx').on(t.orderId)],
+);
+
+export const deliveryOrders = pgTable(
+  'delivery_orders',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    orderId: uuid('order_id').notNull().references(() => orders.id),
+    warehouseId: text('warehouse_id').notNull().references(() => warehouses.id),
+    status: text('status').notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    unique('delivery_orders_order_warehouse_key').on(t.orderId, t.warehouseId),
+    index('delivery_orders_status_created_idx').on(t.status, t.createdAt.desc()),
+  ],
+);
+
+export const deliveryOrderItems = pgTable(
+  'delivery_order_items',
+  {
+    deliveryOrderId: uuid('delivery_order_id').notNull().references(() => deliveryOrders.id),
+    productId: text('product_id').notNull().references(() => products.id),
+    quantity: integer('quantity').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.deliveryOrderId, t.productId] }),
+    check('delivery_order_items_quantity_check', sql`${t.quantity} > 0`),
+  ],
+);

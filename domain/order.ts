@@ -1,0 +1,45 @@
+/** Order lifecycle (API.md "Orders"). */
+export const ORDER_STATUSES = [
+  'pending',
+  'awaiting_payment',
+  'confirmed',
+  'shipped',
+  'delivered',
+  'rejected',
+  'cancelled',
+  'expired',
+  'returned',
+] as const;
+
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+/** Statuses after which the saga has nothing left to do. */
+export const FINAL_ORDER_STATUSES: readonly OrderStatus[] = ['rejected', 'cancelled', 'expired', 'returned'];
+
+export const CURRENCY = 'USD';
+
+/** One line as the client asked for it. */
+export interface OrderLineRequest {
+  productId: string;
+  warehouseId: string;
+  quantity: number;
+}
+
+/** One line priced from the catalog. Money in minor units. */
+export interface PricedLine extends OrderLineRequest {
+  unitPrice: number;
+  lineTotal: number;
+}
+
+/** What checkAvailability returns: the priced order, before anything is reserved. */
+export interface Quote {
+  lines: PricedLine[];
+  subtotal: number;
+  discount: number;
+  total: number;
+  currency: string;
+}
+
+export function workflowIdFor(orderId: string): string {
+  return `order-${orderId}`;
+}

@@ -1,0 +1,44 @@
+/** Demand for one (product, warehouse) pair. */
+export interface StockLine {
+  productId: string;
+  warehouseId: string;
+  quantity: number;
+}
+
+export const RESERVATION_STATUSES = ['active', 'committed', 'released', 'expired'] as const;
+export type ReservationStatus = (typeof RESERVATION_STATUSES)[number];
+
+/** Why reserved stock is given back; `expired` marks the reservations expired, the rest released. */
+export type ReleaseReason = 'cancelled' | 'expired' | 'compensation';
+
+/** Why a ledger row (inventory_movements) was written. */
+export type MovementReason =
+  | 'stock_set'
+  | 'adjustment'
+  | 'reservation'
+  | 'release'
+  | 'expiry'
+  | 'commit'
+  | 'restock';
+
+/**
+ * Sums an order's demand per (product, warehouse) and sorts it in the one lock order every
+ * transaction uses (product id, then warehouse id), so two lines of the same product are checked
+ * together and concurrent reservations never deadlock.
+ */
+export function aggregateDemand(lines: readonly StockLine[]): StockLine[] {
+  const byKey = new Map<string, StockLine>();
+  for (const line of lines) {
+    const key = JSON.stringify([line.productId, line.warehouseId]);
+    const seen = byKey.get(key);
+    if (seen) seen.quantity += line.quantity;
+    else byKey.set(key, { ...line });
+  }
+  return [...byKey.values()].sort(
+    (a, b) => compareIds(a.productId, b.productId) || compareIds(a.warehouseId, b.warehouseId),
+  );
+}
+
+function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,37 @@
+import { existsSync } from 'node:fs';
+import { delimiter, dirname, join } from 'node:path';
+
+/** The project root: the nearest folder above this file with a package.json (works from dist/ too). */
+function projectRoot(): string {
+  let dir = __dirname;
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+
+const VENV_BIN = join(projectRoot(), '.tools', 'venv', 'bin');
+
+function onPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const candidate = join(dir, name);
+    if (dir && existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+function installed(name: string): string {
+  const path = join(VENV_BIN, name);
+  if (!existsSync(path)) {
+    throw new Error(`${name} is not installed: run \`npm run tools\` (installs pinned Temporal binaries into .tools/)`);
+  }
+  return path;
+}
+
+/** The `temporal` CLI: TEMPORAL_CLI_PATH, then one on PATH, then the project's pinned copy. */
+export function temporalCliPath(): string {
+  return process.env.TEMPORAL_CLI_PATH ?? onPath('temporal') ?? installed('temporal');
+}
+
+/** The time-skipping test server: TEMPORAL_TEST_SERVER_PATH, else the project's pinned copy. */
+export function temporalTestServerPath(): string {
+  return process.env.TEMPORAL_TEST_SERVER_PATH ?? installed('temporal-test-server');
+}

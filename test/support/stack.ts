@@ -1,0 +1,91 @@
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { Client } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createApp } from '../../api/app';
+import { createSandboxPaymentProvider } from '../../activities/sandbox-payment-provider';
+import type { PaymentProvider } from '../../activities/payment-provider';
+import { openDatabase, type Database } from '../../db/client';
+import { loadConfig, type Config } from '../../domain/config';
+import { createOrderWorker } from '../../workers/worker';
+import { createTestDatabase } from './database';
+import { sharedDevServer, sharedWorkflowBundle } from './temporal';
+
+/** Credentials every stack accepts (API_KEYS). */
+export const KEYS = {
+  admin: 'test-admin-key',
+  alice: 'test-alice-key',
+  bob: 'test-bob-key',
+  warehouse: 'test-warehouse-key',
+} as const;
+
+export interface Stack {
+  config: Config;
+  database: Database;
+  env: TestWorkflowEnvironment;
+  client: Client;
+  /** Base URL of the running API, e.g. http://127.0.0.1:41234/api/v1 */
+  api: string;
+  stop(): Promise<void>;
+}
+
+export interface StackOptions {
+  env?: Record<string, string>;
+  paymentProvider?: PaymentProvider;
+}
+
+/**
+ * The real thing for integration and API tests: a fresh migrated database, the shared dev
+ * server, a worker on a task queue of its own and the API listening on a free port.
+ */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const [testDb, env, workflowBundle] = await Promise.all([
+    createTestDatabase(),
+    sharedDevServer(),
+    sharedWorkflowBundle(),
+  ]);
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: testDb.url,
+    TEMPORAL_ADDRESS: env.address,
+    TASK_QUEUE: `orders-test-${randomBytes(4).toString('hex')}`,
+    API_KEYS: `${KEYS.admin}=admin,${KEYS.alice}=customer:alice,${KEYS.bob}=customer:bob,${KEYS.warehouse}=warehouse`,
+    ...options.env,
+  });
+  const database = openDatabase(testDb.url, { max: 20 });
+  const worker = await createOrderWorker({
+    connection: env.nativeConnection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TASK_QUEUE,
+    db: database.db,
+    paymentProvider: options.paymentProvider ?? createSandboxPaymentProvider(),
+    workflowBundle,
+  });
+  const running = worker.run();
+
+  const app = createApp({ config, database, temporal: env.client });
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const { port } = server.address() as AddressInfo;
+
+  let stopped = false;
+  return {
+    config,
+    database,
+    env,
+    client: env.client,
+    api: `http://127.0.0.1:${port}/api/v1`,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      worker.shutdown();
+      await running;
+      await database.close();
+      await testDb.drop();
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import { Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { openDatabase } from '../db/client';
+import { runMigrations } from '../db/migrate';
+import { createSandboxPaymentProvider } from '../activities/sandbox-payment-provider';
+import { loadConfig, requireDatabaseUrl } from '../domain/config';
+import { ensureSearchAttributes } from './search-attributes';
+import { createOrderWorker } from './worker';
+
+/** The worker process: migrations, search attributes, then polls the task queue until SIGINT/SIGTERM. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const databaseUrl = requireDatabaseUrl(config);
+  await runMigrations(databaseUrl);
+
+  const client = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE);
+  await client.close();
+
+  const database = openDatabase(databaseUrl, { max: config.DATABASE_POOL_SIZE });
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const worker = await createOrderWorker({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TASK_QUEUE,
+    db: database.db,
+    paymentProvider: createSandboxPaymentProvider(),
+  });
+  console.log(`[worker] polling task queue "${config.TASK_QUEUE}" on ${config.TEMPORAL_ADDRESS}`);
+  // The SDK shuts the worker down gracefully on SIGINT/SIGTERM; run() resolves once it has.
+  try {
+    await worker.run();
+  } finally {
+    await connection.close();
+    await database.close();
+  }
+}
+
+main().catch((err) => {
+  console.error('[worker] fatal:', err);
+  process.exit(1);
+});

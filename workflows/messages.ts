@@ -1,0 +1,68 @@
+/**
+ * The saga's messages: one source of truth shared by the workflow and the API.
+ * Only definitions and plain types here, so both sides can import it.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { OrderLineRequest, OrderStatus } from '../domain/order';
+
+export const ORDER_WORKFLOW_TYPE = 'orderWorkflow';
+
+/** Search attributes the Web UI filters sagas by; registered on the server at start-up. */
+export const OrderStatusAttribute = defineSearchAttributeKey('OrderStatus', SearchAttributeType.KEYWORD);
+export const CustomerIdAttribute = defineSearchAttributeKey('CustomerId', SearchAttributeType.KEYWORD);
+export const ORDER_SEARCH_ATTRIBUTES = [OrderStatusAttribute, CustomerIdAttribute];
+
+/** The workflow's input: one saga per order, id `order-<orderId>`. */
+export interface PlaceOrderInput {
+  orderId: string;
+  customerId: string;
+  items: OrderLineRequest[];
+  shippingAddress: string;
+  voucherCode: string | null;
+  /** Fingerprint of the placing request; a repeat with another body is IDEMPOTENCY_KEY_REUSED. */
+  requestHash: string;
+  /** How long stock is held for payment (RESERVATION_TTL). */
+  reservationTtlMs: number;
+  /** How long one call to the payment provider may take (PAYMENT_TIMEOUT). */
+  paymentTimeoutMs: number;
+}
+
+/** What the saga knows of its order right now; answered by the `state` query and every update. */
+export interface OrderState {
+  orderId: string;
+  status: OrderStatus;
+  reservationExpiresAt: string | null;
+  deliveryOrderIds: string[];
+  paymentAttempts: number;
+  cancelReason: string | null;
+  /** Set when the order was rejected: the contract error code and message. */
+  failure: { code: string; message: string } | null;
+}
+
+export interface PlaceOrderRequest {
+  requestHash: string;
+}
+
+export interface PaymentRequest {
+  paymentToken: string | null;
+}
+
+export interface CancelRequest {
+  reason: string | null;
+}
+
+export interface DeliveryOrderEvent {
+  deliveryOrderId: string;
+}
+
+/** Sent with Update-with-Start; returns once stock is reserved (or fails with the refusal). */
+export const placeOrder = defineUpdate<OrderState, [PlaceOrderRequest]>('placeOrder');
+/** Takes payment; fails with PAYMENT_DECLINED, PAYMENT_UNAVAILABLE or ORDER_NOT_PAYABLE. */
+export const payOrder = defineUpdate<OrderState, [PaymentRequest]>('pay');
+/** Cancels and compensates; fails with ORDER_NOT_CANCELLABLE. */
+export const cancelOrder = defineUpdate<OrderState, [CancelRequest]>('cancel');
+/** From the warehouse, through the delivery-order endpoints. */
+export const deliveryOrderShipped = defineSignal<[DeliveryOrderEvent]>('shipped');
+export const deliveryOrderDelivered = defineSignal<[DeliveryOrderEvent]>('delivered');
+export const getOrderState = defineQuery<OrderState>('state');
