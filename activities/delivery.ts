@@ -1,0 +1,89 @@
+import { and, eq, sql } from 'drizzle-orm';
+import type { Db } from '../db/client';
+import { deliveryOrderItems, deliveryOrders, orderItems, orders } from '../db/schema';
+import { DomainError, type ErrorCode } from '../domain/errors';
+import { toApplicationFailure } from '../domain/failure';
+
+export type DeliveryOrderStatus = 'reserved' | 'shipped' | 'delivered' | 'cancelled';
+
+/** The one status each move starts from, and the refusal when the delivery order is elsewhere. */
+const MOVES = {
+  shipped: { from: 'reserved', refusal: 'DELIVERY_ORDER_NOT_SHIPPABLE' },
+  delivered: { from: 'shipped', refusal: 'DELIVERY_ORDER_NOT_DELIVERABLE' },
+} as const satisfies Record<string, { from: DeliveryOrderStatus; refusal: ErrorCode }>;
+
+export function createDeliveryActivities(db: Db) {
+  return {
+    /** One delivery order (status `reserved`) per warehouse of the order. Idempotent; returns their ids. */
+    async createDeliveryOrders(orderId: string): Promise<string[]> {
+      return db.transaction(async (tx) => {
+        const [order] = await tx.select({ id: orders.id }).from(orders).where(eq(orders.id, orderId));
+        if (!order) throw toApplicationFailure(new DomainError('ORDER_NOT_FOUND', `order ${orderId} does not exist`));
+
+        const lines = await tx
+          .select({
+            warehouseId: orderItems.warehouseId,
+            productId: orderItems.productId,
+            quantity: sql<number>`sum(${orderItems.quantity})::int`,
+          })
+          .from(orderItems)
+          .where(eq(orderItems.orderId, orderId))
+          .groupBy(orderItems.warehouseId, orderItems.productId)
+          // Concurrent repeats insert in the same order, so they wait on each other, never deadlock.
+          .orderBy(sql`${orderItems.warehouseId} COLLATE "C"`, orderItems.productId);
+        const byWarehouse = new Map<string, typeof lines>();
+        for (const line of lines) byWarehouse.set(line.warehouseId, [...(byWarehouse.get(line.warehouseId) ?? []), line]);
+
+        for (const [warehouseId, items] of byWarehouse) {
+          // The unique (order, warehouse) makes a repeat, even a concurrent one, insert nothing;
+          // the items were written with the delivery order, in the same transaction.
+          const [created] = await tx
+            .insert(deliveryOrders)
+            .values({ orderId, warehouseId, status: 'reserved' satisfies DeliveryOrderStatus })
+            .onConflictDoNothing({ target: [deliveryOrders.orderId, deliveryOrders.warehouseId] })
+            .returning({ id: deliveryOrders.id });
+          if (!created) continue;
+          await tx
+            .insert(deliveryOrderItems)
+            .values(items.map((item) => ({ deliveryOrderId: created.id, productId: item.productId, quantity: item.quantity })));
+        }
+
+        const created = await tx
+          .select({ id: deliveryOrders.id })
+          .from(deliveryOrders)
+          .where(eq(deliveryOrders.orderId, orderId))
+          .orderBy(sql`${deliveryOrders.warehouseId} COLLATE "C"`);
+        return created.map((row) => row.id);
+      });
+    },
+
+    /** Moves a delivery order on (reserved → shipped → delivered). Idempotent. */
+    async markDeliveryOrder(deliveryOrderId: string, status: 'shipped' | 'delivered'): Promise<void> {
+      const move = MOVES[status];
+      const moved = await db
+        .update(deliveryOrders)
+        .set({ status, updatedAt: sql`now()` })
+        .where(and(eq(deliveryOrders.id, deliveryOrderId), eq(deliveryOrders.status, move.from)))
+        .returning({ id: deliveryOrders.id });
+      if (moved.length > 0) return;
+
+      const [current] = await db
+        .select({ status: deliveryOrders.status })
+        .from(deliveryOrders)
+        .where(eq(deliveryOrders.id, deliveryOrderId));
+      if (current?.status === status) return; // a repeat
+      if (!current) {
+        throw toApplicationFailure(
+          new DomainError('DELIVERY_ORDER_NOT_FOUND', `delivery order ${deliveryOrderId} does not exist`),
+        );
+      }
+      throw toApplicationFailure(
+        new DomainError(move.refusal, `delivery order ${deliveryOrderId} is ${current.status}, not ${move.from}`, {
+          status: current.status,
+        }),
+      );
+    },
+  };
+}
+
+export type DeliveryActivities = ReturnType<typeof createDeliveryActivities>;

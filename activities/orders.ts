@@ -1,0 +1,64 @@
+import { eq, sql } from 'drizzle-orm';
+import type { Db } from '../db/client';
+import { orders } from '../db/schema';
+import { DomainError } from '../domain/errors';
+import { toApplicationFailure } from '../domain/failure';
+import { CURRENCY, type OrderLineRequest, type OrderStatus } from '../domain/order';
+
+export interface RejectOrderInput {
+  orderId: string;
+  customerId: string;
+  items: OrderLineRequest[];
+  shippingAddress: string;
+  voucherCode: string | null;
+  requestHash: string;
+  failure: { code: string; message: string; details?: unknown };
+}
+
+export function createOrderActivities(db: Db) {
+  return {
+    /** Records an order that could not be placed, so a repeated request gets the same answer. */
+    async rejectOrder(input: RejectOrderInput): Promise<void> {
+      const { code, message, details } = input.failure;
+      const rejection = details === undefined ? { code, message } : { code, message, details };
+      // Nothing was reserved or priced, so the row carries no items and zero totals. A row that
+      // already moved past `pending` is left alone: a repeat must not rewrite history.
+      await db
+        .insert(orders)
+        .values({
+          id: input.orderId,
+          customerId: input.customerId,
+          status: 'rejected' satisfies OrderStatus,
+          subtotal: 0,
+          discount: 0,
+          total: 0,
+          currency: CURRENCY,
+          shippingAddress: input.shippingAddress,
+          voucherCode: input.voucherCode,
+          rejection,
+          requestHash: input.requestHash,
+        })
+        .onConflictDoUpdate({
+          target: orders.id,
+          set: { status: 'rejected', rejection, updatedAt: sql`now()` },
+          setWhere: eq(orders.status, 'pending' satisfies OrderStatus),
+        });
+    },
+
+    /** Keeps the read model's status current. Idempotent. */
+    async setOrderStatus(orderId: string, status: OrderStatus, cancelReason: string | null = null): Promise<void> {
+      // A repeat matches no row, so updated_at keeps the time of the real change.
+      const changed = await db.execute(sql`
+        UPDATE orders
+        SET status = ${status}, cancel_reason = coalesce(${cancelReason}, cancel_reason), updated_at = now()
+        WHERE id = ${orderId}
+          AND (status <> ${status} OR cancel_reason IS DISTINCT FROM coalesce(${cancelReason}, cancel_reason))
+        RETURNING id`);
+      if (changed.length > 0) return;
+      const [order] = await db.select({ id: orders.id }).from(orders).where(eq(orders.id, orderId));
+      if (!order) throw toApplicationFailure(new DomainError('ORDER_NOT_FOUND', `order ${orderId} does not exist`));
+    },
+  };
+}
+
+export type OrderActivities = ReturnType<typeof createOrderActivities>;
