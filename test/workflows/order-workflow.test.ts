@@ -1,0 +1,441 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { CancelledFailure } from '@temporalio/common';
+import { WithStartWorkflowOperation, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { DomainError } from '../../domain/errors';
+import { fromTemporalFailure } from '../../domain/failure';
+import { workflowIdFor } from '../../domain/order';
+import {
+  cancelOrder,
+  CustomerIdAttribute,
+  deliveryOrderDelivered,
+  deliveryOrderShipped,
+  getOrderState,
+  ORDER_WORKFLOW_TYPE,
+  OrderStatusAttribute,
+  payOrder,
+  placeOrder,
+  type OrderState,
+  type PlaceOrderInput,
+} from '../../workflows/messages';
+import type { orderWorkflow } from '../../workflows/order';
+import { sharedWorkflowBundle, startTimeSkippingServer } from '../support/temporal';
+import { CallLog, fakeActivities, Gate, UNIT_PRICE, type FakeActivityOptions } from './fake-activities';
+
+const FIFTEEN_MINUTES = 15 * 60_000;
+
+type OrderHandle = WorkflowHandle<typeof orderWorkflow>;
+
+describe('orderWorkflow (time-skipping, stub activities)', function () {
+  let env: TestWorkflowEnvironment;
+
+  before(async function () {
+    env = await startTimeSkippingServer();
+  });
+
+  after(async function () {
+    await env?.teardown();
+  });
+
+  /** Runs `body` with a worker of its own whose fake activities record into a fresh log. */
+  async function withWorker(options: FakeActivityOptions, body: (saga: SagaDriver) => Promise<void>): Promise<void> {
+    const log = new CallLog();
+    const taskQueue = `order-workflow-test-${randomUUID()}`;
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: await sharedWorkflowBundle(),
+      activities: fakeActivities(log, options),
+    });
+    const saga = new SagaDriver(env, taskQueue, log);
+    try {
+      await worker.runUntil(body(saga));
+    } finally {
+      // Sagas left open (awaiting payment, awaiting delivery) would fire timers in later tests.
+      await saga.terminateOpenSagas();
+    }
+  }
+
+  it('places the order with Update-with-Start and holds the stock for the reservation TTL', async function () {
+    await withWorker({}, async (saga) => {
+      const { state, handle } = await saga.place();
+
+      assert.equal(state.status, 'awaiting_payment');
+      assert.deepEqual(saga.log.names(), ['checkAvailability', 'reserveStock']);
+      const [reservation] = saga.log.argsOf('reserveStock')[0] as [{ expiresAt: string; quote: { total: number } }];
+      assert.equal(reservation.quote.total, 2 * UNIT_PRICE);
+      assert.equal(state.reservationExpiresAt, reservation.expiresAt);
+      const { memo, typedSearchAttributes, startTime } = await handle.describe();
+      const heldMs = Date.parse(reservation.expiresAt) - startTime.getTime();
+      assert.ok(heldMs >= FIFTEEN_MINUTES && heldMs < FIFTEEN_MINUTES + 60_000, `held for ${heldMs} ms`);
+      assert.deepEqual(memo, { total: 2 * UNIT_PRICE, currency: 'USD' });
+      assert.equal(typedSearchAttributes.get(OrderStatusAttribute), 'awaiting_payment');
+      assert.equal(typedSearchAttributes.get(CustomerIdAttribute), 'alice');
+    });
+  });
+
+  it('expires an unpaid order after 15 minutes: the stock is released as expired', async function () {
+    await withWorker({}, async (saga) => {
+      const { handle, input } = await saga.place();
+
+      // Time skipping runs the durable 15-minute timer while we wait for the result.
+      const final = await handle.result();
+
+      assert.equal(final.status, 'expired');
+      const { startTime, closeTime } = await handle.describe();
+      assert.ok(closeTime && closeTime.getTime() - startTime.getTime() >= FIFTEEN_MINUTES, 'expired before the hold lapsed');
+      assert.deepEqual(saga.log.argsOf('releaseStock'), [[input.orderId, 'expired']]);
+      assert.deepEqual(saga.log.argsOf('setOrderStatus'), [[input.orderId, 'expired', null]]);
+      assert.deepEqual(saga.log.argsOf('chargePayment'), []);
+      assert.equal((await handle.query(getOrderState)).status, 'expired');
+    });
+  });
+
+  it('retries a failing compensation until it succeeds instead of skipping it', async function () {
+    await withWorker({ releaseOutages: 2 }, async (saga) => {
+      const { handle, input } = await saga.place();
+
+      const final = await handle.result();
+
+      assert.equal(final.status, 'expired');
+      assert.deepEqual(saga.log.argsOf('releaseStock'), Array(3).fill([input.orderId, 'expired']));
+      assert.deepEqual(saga.log.argsOf('setOrderStatus'), [[input.orderId, 'expired', null]]);
+    });
+  });
+
+  it('cancels an unpaid order: releases the stock and answers with the cancelled order', async function () {
+    await withWorker({}, async (saga) => {
+      const { handle, input } = await saga.place();
+
+      const state = await handle.executeUpdate(cancelOrder, { args: [{ reason: 'changed my mind' }] });
+
+      assert.equal(state.status, 'cancelled');
+      assert.equal(state.cancelReason, 'changed my mind');
+      assert.deepEqual(saga.log.argsOf('releaseStock'), [[input.orderId, 'cancelled']]);
+      assert.deepEqual(saga.log.argsOf('setOrderStatus'), [[input.orderId, 'cancelled', 'changed my mind']]);
+      assert.equal((await handle.result()).status, 'cancelled');
+    });
+  });
+
+  it('keeps a declined order payable; the next attempt uses a new idempotency key and confirms it', async function () {
+    await withWorker({}, async (saga) => {
+      const { handle, input } = await saga.place();
+
+      const declined = await refusalOf(handle.executeUpdate(payOrder, { args: [{ paymentToken: 'tok_decline_card' }] }));
+      assert.equal(declined.code, 'PAYMENT_DECLINED');
+      assert.equal((await handle.query(getOrderState)).status, 'awaiting_payment');
+
+      const paid = await handle.executeUpdate(payOrder, { args: [{ paymentToken: 'tok_visa' }] });
+
+      assert.equal(paid.status, 'confirmed');
+      assert.equal(paid.paymentAttempts, 2);
+      assert.deepEqual(paid.deliveryOrderIds, [`${input.orderId}-do-1`]);
+      const keys = saga.log.argsOf('chargePayment').map(([charge]) => (charge as { idempotencyKey: string }).idempotencyKey);
+      assert.deepEqual(keys, [`${input.orderId}:payment:1`, `${input.orderId}:payment:2`]);
+      assert.deepEqual(saga.log.names().slice(-3), ['commitStock', 'createDeliveryOrders', 'setOrderStatus']);
+      assert.deepEqual(saga.log.argsOf('releaseStock'), []);
+    });
+  });
+
+  it('expires an order whose only payment was declined, and refunds nothing', async function () {
+    await withWorker({}, async (saga) => {
+      const { handle, input } = await saga.place();
+      await refusalOf(handle.executeUpdate(payOrder, { args: [{ paymentToken: 'tok_decline' }] }));
+
+      const final = await handle.result();
+
+      assert.equal(final.status, 'expired');
+      assert.deepEqual(saga.log.argsOf('releaseStock'), [[input.orderId, 'expired']]);
+      assert.deepEqual(saga.log.argsOf('refundPayment'), []);
+      assert.deepEqual(saga.log.argsOf('commitStock'), []);
+    });
+  });
+
+  it('answers PAYMENT_UNAVAILABLE when the provider stays silent, retrying one key, and stays payable', async function () {
+    await withWorker({ lateAnswerMs: 1_000 }, async (saga) => {
+      const { handle, input } = await saga.place(saga.input({ paymentTimeoutMs: 200 }));
+
+      const unavailable = await refusalOf(handle.executeUpdate(payOrder, { args: [{ paymentToken: 'tok_timeout' }] }));
+
+      assert.equal(unavailable.code, 'PAYMENT_UNAVAILABLE');
+      const keys = saga.log.argsOf('chargePayment').map(([charge]) => (charge as { idempotencyKey: string }).idempotencyKey);
+      assert.deepEqual(keys, Array(3).fill(`${input.orderId}:payment:1`));
+      const paid = await handle.executeUpdate(payOrder, { args: [{ paymentToken: 'tok_visa' }] });
+      assert.equal(paid.status, 'confirmed');
+    });
+  });
+
+  it('lets exactly one of a racing pay and cancel win; the loser gets 409 and the side effects are the winner’s', async function () {
+    await withWorker({}, async (saga) => {
+      const { handle, input } = await saga.place();
+
+      const [pay, cancel] = await Promise.allSettled([
+        handle.executeUpdate(payOrder, { args: [{ paymentToken: 'tok_visa' }] }),
+        handle.executeUpdate(cancelOrder, { args: [{ reason: null }] }),
+      ]);
+
+      assert.equal([pay, cancel].filter((outcome) => outcome.status === 'fulfilled').length, 1);
+      if (pay.status === 'fulfilled') {
+        assert.equal(pay.value.status, 'confirmed');
+        assert.equal((await refusalOf(Promise.reject(rejection(cancel)))).code, 'ORDER_NOT_CANCELLABLE');
+        assert.equal(saga.log.argsOf('chargePayment').length, 1);
+        assert.deepEqual(saga.log.argsOf('commitStock'), [[input.orderId]]);
+        assert.deepEqual(saga.log.argsOf('releaseStock'), []);
+      } else {
+        assert.equal(cancel.status === 'fulfilled' && cancel.value.status, 'cancelled');
+        assert.equal((await refusalOf(Promise.reject(rejection(pay)))).code, 'ORDER_NOT_PAYABLE');
+        assert.deepEqual(saga.log.argsOf('chargePayment'), []);
+        assert.deepEqual(saga.log.argsOf('commitStock'), []);
+        assert.deepEqual(saga.log.argsOf('releaseStock'), [[input.orderId, 'cancelled']]);
+      }
+    });
+  });
+
+  it('makes a cancel that arrives during a charge wait for its outcome, then refuses it', async function () {
+    const chargeGate = new Gate();
+    await withWorker({ chargeGate }, async (saga) => {
+      const { handle } = await saga.place();
+      const paying = handle.executeUpdate(payOrder, { args: [{ paymentToken: 'tok_visa' }] });
+      await chargeGate.reached;
+
+      const cancelling = await handle.startUpdate(cancelOrder, { args: [{ reason: null }], waitForStage: 'ACCEPTED' });
+      chargeGate.open();
+
+      assert.equal((await paying).status, 'confirmed');
+      assert.equal((await refusalOf(cancelling.result())).code, 'ORDER_NOT_CANCELLABLE');
+      assert.deepEqual(saga.log.argsOf('releaseStock'), []);
+    });
+  });
+
+  it('refuses pay and cancel once the order is confirmed', async function () {
+    await withWorker({}, async (saga) => {
+      const { handle } = await saga.place();
+      await handle.executeUpdate(payOrder, { args: [{ paymentToken: null }] });
+
+      assert.equal((await refusalOf(handle.executeUpdate(payOrder, { args: [{ paymentToken: null }] }))).code, 'ORDER_NOT_PAYABLE');
+      assert.equal((await refusalOf(handle.executeUpdate(cancelOrder, { args: [{ reason: null }] }))).code, 'ORDER_NOT_CANCELLABLE');
+      assert.equal(saga.log.argsOf('chargePayment').length, 1);
+    });
+  });
+
+  it('runs the compensations in reverse order when the workflow itself is cancelled after payment', async function () {
+    await withWorker({}, async (saga) => {
+      const { handle, input } = await saga.place();
+      await handle.executeUpdate(payOrder, { args: [{ paymentToken: 'tok_visa' }] });
+      const before = saga.log.calls.length;
+
+      await handle.cancel();
+      await assertCancelled(handle);
+
+      const compensations = saga.log.calls.slice(before);
+      assert.deepEqual(
+        compensations.map((call) => [call.name, ...call.args]),
+        [
+          ['refundPayment', input.orderId],
+          ['releaseStock', input.orderId, 'cancelled'],
+          ['setOrderStatus', input.orderId, 'cancelled', 'the order workflow was cancelled'],
+        ],
+      );
+    });
+  });
+
+  it('releases the stock and records cancelled when the workflow is cancelled before payment', async function () {
+    await withWorker({}, async (saga) => {
+      const { handle, input } = await saga.place();
+
+      await handle.cancel();
+      await assertCancelled(handle);
+
+      assert.deepEqual(saga.log.argsOf('releaseStock'), [[input.orderId, 'cancelled']]);
+      assert.deepEqual(saga.log.argsOf('refundPayment'), []);
+      assert.deepEqual(saga.log.argsOf('setOrderStatus'), [[input.orderId, 'cancelled', 'the order workflow was cancelled']]);
+    });
+  });
+
+  it('ends cancelled without touching the read model when the workflow is cancelled while placing', async function () {
+    const availabilityGate = new Gate();
+    await withWorker({ availabilityGate }, async (saga) => {
+      const input = saga.input();
+      const placing = saga.place(input);
+      placing.catch(() => undefined); // rejects while the test is still busy; asserted below
+      await availabilityGate.reached;
+
+      await saga.handleFor(input).cancel();
+      // The availability check stays unanswered: the saga must not wait for it to end cancelled.
+      await assertCancelled(saga.handleFor(input));
+      availabilityGate.open();
+
+      await assert.rejects(placing);
+      assert.deepEqual(saga.log.names(), ['checkAvailability']);
+      assert.equal((await saga.handleFor(input).query(getOrderState)).status, 'cancelled');
+    });
+  });
+
+  it('waits for a charge in flight before compensating a cancelled workflow, and refunds it', async function () {
+    const chargeGate = new Gate();
+    await withWorker({ chargeGate }, async (saga) => {
+      const { handle, input } = await saga.place();
+      // Its outcome does not matter here (the workflow is cancelled under it); only the compensations do.
+      const paying = handle.executeUpdate(payOrder, { args: [{ paymentToken: 'tok_visa' }] }).catch(() => undefined);
+      await chargeGate.reached;
+
+      await handle.cancel();
+      chargeGate.open();
+      await assertCancelled(handle);
+      await paying;
+
+      assert.deepEqual(
+        saga.log.names().filter((name) => name === 'refundPayment' || name === 'releaseStock'),
+        ['refundPayment', 'releaseStock'],
+      );
+      assert.deepEqual(saga.log.argsOf('commitStock'), []);
+      assert.deepEqual(saga.log.argsOf('setOrderStatus').at(-1), [input.orderId, 'cancelled', 'the order workflow was cancelled']);
+    });
+  });
+
+  it('fails placeOrder with INSUFFICIENT_INVENTORY when stock is short, and records the rejected order', async function () {
+    const short = { productId: 'sku-mug', warehouseId: 'wh-east', requested: 2, available: 1 };
+    const refusal = new DomainError('INSUFFICIENT_INVENTORY', 'not enough stock', { items: [short] });
+    await withWorker({ refusal }, async (saga) => {
+      const input = saga.input();
+
+      const refused = await refusalOf(saga.place(input));
+
+      assert.equal(refused.code, 'INSUFFICIENT_INVENTORY');
+      assert.deepEqual(refused.details, { items: [short] });
+      const [rejected] = saga.log.argsOf('rejectOrder')[0] as [{ orderId: string; failure: unknown }];
+      assert.equal(rejected.orderId, input.orderId);
+      assert.deepEqual(rejected.failure, { code: 'INSUFFICIENT_INVENTORY', message: 'not enough stock', details: { items: [short] } });
+      assert.deepEqual(saga.log.argsOf('reserveStock'), []);
+      const final = await saga.handleFor(input).result();
+      assert.equal(final.status, 'rejected');
+      assert.deepEqual(final.failure, { code: 'INSUFFICIENT_INVENTORY', message: 'not enough stock' });
+    });
+  });
+
+  it('answers a repeated placeOrder with the same order, and refuses one with another body as IDEMPOTENCY_KEY_REUSED', async function () {
+    await withWorker({}, async (saga) => {
+      const { input, state } = await saga.place();
+
+      const repeat = await saga.place(input);
+      const reused = await refusalOf(saga.place(input, 'hash-of-another-body'));
+
+      assert.deepEqual(repeat.state, state);
+      assert.equal(reused.code, 'IDEMPOTENCY_KEY_REUSED');
+      assert.equal(saga.log.argsOf('reserveStock').length, 1);
+      assert.equal((await repeat.handle.query(getOrderState)).status, 'awaiting_payment');
+    });
+  });
+
+  it('follows the delivery orders: shipped once all are shipped, delivered once all are delivered', async function () {
+    await withWorker({ warehouses: 2 }, async (saga) => {
+      const { handle, input } = await saga.place();
+      const paid = await handle.executeUpdate(payOrder, { args: [{ paymentToken: null }] });
+      const [first, second] = paid.deliveryOrderIds as [string, string];
+
+      await handle.signal(deliveryOrderShipped, { deliveryOrderId: first });
+      await handle.signal(deliveryOrderShipped, { deliveryOrderId: first }); // a repeat changes nothing
+      await handle.signal(deliveryOrderShipped, { deliveryOrderId: 'someone-elses-delivery-order' });
+      await handle.signal(deliveryOrderShipped, { deliveryOrderId: second });
+      await handle.signal(deliveryOrderDelivered, { deliveryOrderId: first });
+      await handle.signal(deliveryOrderDelivered, { deliveryOrderId: second });
+      const final = await handle.result();
+
+      assert.equal(final.status, 'delivered');
+      const afterPayment = saga.log.calls
+        .filter((call) => call.name === 'markDeliveryOrder' || call.name === 'setOrderStatus')
+        .map((call) => [call.name, ...call.args]);
+      assert.deepEqual(afterPayment, [
+        ['setOrderStatus', input.orderId, 'confirmed', null],
+        ['markDeliveryOrder', first, 'shipped'],
+        ['markDeliveryOrder', second, 'shipped'],
+        ['setOrderStatus', input.orderId, 'shipped', null],
+        ['markDeliveryOrder', first, 'delivered'],
+        ['markDeliveryOrder', second, 'delivered'],
+        ['setOrderStatus', input.orderId, 'delivered', null],
+      ]);
+      const { typedSearchAttributes } = await handle.describe();
+      assert.equal(typedSearchAttributes.get(OrderStatusAttribute), 'delivered');
+    });
+  });
+});
+
+/** Drives one worker's sagas the way the API does: Update-with-Start, then updates and signals. */
+class SagaDriver {
+  private readonly orderIds = new Set<string>();
+
+  constructor(
+    private readonly env: TestWorkflowEnvironment,
+    private readonly taskQueue: string,
+    readonly log: CallLog,
+  ) {}
+
+  input(overrides: Partial<PlaceOrderInput> = {}): PlaceOrderInput {
+    return {
+      orderId: randomUUID(),
+      customerId: 'alice',
+      items: [{ productId: 'sku-mug', warehouseId: 'wh-east', quantity: 2 }],
+      shippingAddress: '1 Main St',
+      voucherCode: null,
+      requestHash: 'hash-of-the-placing-body',
+      reservationTtlMs: FIFTEEN_MINUTES,
+      paymentTimeoutMs: 5_000,
+      ...overrides,
+    };
+  }
+
+  async place(
+    input: PlaceOrderInput = this.input(),
+    requestHash = input.requestHash,
+  ): Promise<{ input: PlaceOrderInput; state: OrderState; handle: OrderHandle }> {
+    this.orderIds.add(input.orderId);
+    const startWorkflowOperation = new WithStartWorkflowOperation<typeof orderWorkflow>(ORDER_WORKFLOW_TYPE, {
+      workflowId: workflowIdFor(input.orderId),
+      taskQueue: this.taskQueue,
+      args: [input],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    });
+    const state = await this.env.client.workflow.executeUpdateWithStart(placeOrder, {
+      args: [{ requestHash }],
+      startWorkflowOperation,
+    });
+    return { input, state, handle: this.handleFor(input) };
+  }
+
+  handleFor(input: PlaceOrderInput): OrderHandle {
+    this.orderIds.add(input.orderId);
+    return this.env.client.workflow.getHandle<typeof orderWorkflow>(workflowIdFor(input.orderId));
+  }
+
+  async terminateOpenSagas(): Promise<void> {
+    for (const orderId of this.orderIds) {
+      const handle = this.env.client.workflow.getHandle(workflowIdFor(orderId));
+      const { status } = await handle.describe();
+      if (status.name === 'RUNNING') await handle.terminate('test finished');
+    }
+  }
+}
+
+/** The contract refusal a workflow update or Update-with-Start failed with. */
+async function refusalOf(promise: Promise<unknown>): Promise<DomainError> {
+  try {
+    await promise;
+  } catch (err) {
+    const refusal = fromTemporalFailure(err);
+    if (refusal) return refusal;
+    throw err;
+  }
+  assert.fail('expected the call to be refused');
+}
+
+function rejection(outcome: PromiseSettledResult<unknown>): unknown {
+  assert.equal(outcome.status, 'rejected');
+  return outcome.reason;
+}
+
+async function assertCancelled(handle: OrderHandle): Promise<void> {
+  await assert.rejects(handle.result(), (err) => err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure);
+}
