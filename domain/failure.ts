@@ -1,4 +1,4 @@
-import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
+import { ApplicationFailure, ApplicationFailureCategory, TemporalFailure } from '@temporalio/common';
 import { DomainError, isErrorCode } from './errors';
 
 /**
@@ -12,6 +12,8 @@ export function toApplicationFailure(err: DomainError): ApplicationFailure {
     message: err.message,
     details: err.details === undefined ? [] : [err.details],
     nonRetryable: true,
+    // A refusal is the business working as intended: logged at DEBUG, not as an activity error.
+    category: ApplicationFailureCategory.BENIGN,
   });
 }
 

@@ -1,4 +1,8 @@
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { runTeardown } from './teardown';
+
+// Workers log every state change at INFO; tests only want to hear about trouble.
+Runtime.install({ logger: new DefaultLogger('WARN') });
 
 /** Root hooks: shared servers started lazily by suites are stopped once, at the very end. */
 export const mochaHooks = {

@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import { Router, type Response } from 'express';
+import { DomainError, isErrorCode } from '../../domain/errors';
+import type { RouteDeps } from '../app';
+import { customerIdFor, ensureOwnOrder } from '../auth/ownership';
+import { sendData } from '../envelope';
+import { orderIdForIdempotencyKey, requestHashOf } from '../idempotency';
+import { allow } from '../middleware/authenticate';
+import { pageMeta } from '../pagination';
+import { ensureKnownCatalogItems } from '../read-models/catalog-references';
+import { deliveryOrderRowsOf, toDeliveryOrderJson } from '../read-models/delivery-order';
+import { findOrderRow, findReservations, listOrderRows, toOrderJson, type OrderRow } from '../read-models/order';
+import { orderParams } from '../schemas/ids';
+import { cancelBody, listOrdersQuery, paymentBody, placeOrderBody, placeOrderHeaders } from '../schemas/orders';
+import { parseInput } from '../validation';
+
+/** Orders: customers place and manage their own; admins any. Every change goes through the saga. */
+export function ordersRouter({ config, database: { db }, saga, links }: RouteDeps): Router {
+  const router = Router();
+
+  const orderJson = async (row: OrderRow) => (await toOrderJson(db, [row], links))[0]!;
+
+  /** The order, if the caller may see it: 404 ORDER_NOT_FOUND, or 403 for another customer's. */
+  const visibleOrder = async (res: Response, orderId: string): Promise<OrderRow> => {
+    const row = await findOrderRow(db, orderId);
+    if (!row) throw new DomainError('ORDER_NOT_FOUND', `order ${orderId} does not exist`);
+    ensureOwnOrder(res.locals.principal, row.customerId);
+    return row;
+  };
+
+  /** Reads the order back after the saga acted: its activities have already written the change. */
+  const currentOrder = async (orderId: string) => {
+    const row = await findOrderRow(db, orderId);
+    if (!row) throw new Error(`order ${orderId} vanished from the orders table`);
+    return orderJson(row);
+  };
+
+  router.post('/', allow('admin', 'customer'), async (req, res) => {
+    const body = parseInput('body', placeOrderBody, req.body);
+    const key = parseInput('headers', placeOrderHeaders, req.headers)['idempotency-key'];
+    const principal = res.locals.principal;
+    const customerId = customerIdFor(principal, body.customerId);
+    // Vouchers arrive with the next issue; until then none exists, so none can be redeemed.
+    if (body.voucherCode) {
+      throw new DomainError('VOUCHER_UNAVAILABLE', `voucher ${body.voucherCode} does not exist`, {
+        voucherCode: body.voucherCode,
+      });
+    }
+    // Unknown products or warehouses are bad input: refused before any saga starts.
+    await ensureKnownCatalogItems(db, body.items);
+    const request = { customerId, items: body.items, shippingAddress: body.shippingAddress, voucherCode: null };
+    const requestHash = requestHashOf(request);
+    const orderId = key === undefined ? randomUUID() : orderIdForIdempotencyKey(principal, key);
+
+    const placement = await saga.place({
+      orderId,
+      ...request,
+      requestHash,
+      reservationTtlMs: config.RESERVATION_TTL,
+      paymentTimeoutMs: config.PAYMENT_TIMEOUT,
+    });
+    const row = await findOrderRow(db, orderId);
+    if (placement === 'closed') answerAsBefore(row, orderId, requestHash);
+    if (!row) throw new Error(`order ${orderId} was placed but has no row`);
+    sendData(res, 201, await orderJson(row));
+  });
+
+  router.get('/', allow('admin', 'customer'), async (req, res) => {
+    const query = parseInput('query', listOrdersQuery, req.query);
+    const principal = res.locals.principal;
+    const ownOnly = principal.role === 'customer';
+    if (ownOnly && query.customerId !== undefined && query.customerId !== principal.subject) {
+      throw new DomainError('FORBIDDEN', 'customers can list only their own orders');
+    }
+    const customerId = ownOnly ? principal.subject! : query.customerId;
+    const [rows, total] = await listOrderRows(db, { customerId, status: query.status }, query);
+    sendData(res, 200, await toOrderJson(db, rows, links), pageMeta(query, total));
+  });
+
+  router.get('/:orderId', allow('admin', 'customer'), async (req, res) => {
+    const { orderId } = parseInput('params', orderParams, req.params);
+    sendData(res, 200, await orderJson(await visibleOrder(res, orderId)));
+  });
+
+  router.post('/:orderId/payment', allow('admin', 'customer'), async (req, res) => {
+    const { orderId } = parseInput('params', orderParams, req.params);
+    const body = parseInput('body', paymentBody, req.body);
+    const row = await visibleOrder(res, orderId);
+    if (row.status !== 'awaiting_payment') {
+      throw new DomainError('ORDER_NOT_PAYABLE', `order ${orderId} is ${row.status}, not awaiting_payment`);
+    }
+    await saga.pay(orderId, { paymentToken: body.paymentToken ?? null });
+    sendData(res, 200, await currentOrder(orderId));
+  });
+
+  router.post('/:orderId/cancel', allow('admin', 'customer'), async (req, res) => {
+    const { orderId } = parseInput('params', orderParams, req.params);
+    const body = parseInput('body', cancelBody, req.body);
+    const row = await visibleOrder(res, orderId);
+    if (row.status !== 'awaiting_payment') {
+      throw new DomainError('ORDER_NOT_CANCELLABLE', `order ${orderId} is ${row.status} and can no longer be cancelled`);
+    }
+    await saga.cancel(orderId, { reason: body.reason ?? null });
+    sendData(res, 200, await currentOrder(orderId));
+  });
+
+  router.get('/:orderId/reservations', allow('admin', 'customer'), async (req, res) => {
+    const { orderId } = parseInput('params', orderParams, req.params);
+    await visibleOrder(res, orderId);
+    const reservations = await findReservations(db, orderId);
+    sendData(res, 200, reservations, { total: reservations.length });
+  });
+
+  router.get('/:orderId/delivery-orders', allow('admin', 'customer', 'warehouse'), async (req, res) => {
+    const { orderId } = parseInput('params', orderParams, req.params);
+    await visibleOrder(res, orderId);
+    const deliveries = await toDeliveryOrderJson(db, await deliveryOrderRowsOf(db, orderId));
+    sendData(res, 200, deliveries, { total: deliveries.length });
+  });
+
+  return router;
+}
+
+/**
+ * A keyed repeat whose saga has already finished is answered from what was stored: the same
+ * order, the same refusal, or 422 when the key came with a different request.
+ */
+function answerAsBefore(row: OrderRow | undefined, orderId: string, requestHash: string): void {
+  if (!row) throw new Error(`the saga of order ${orderId} has finished but left no order row`);
+  if (row.requestHash !== requestHash) {
+    throw new DomainError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was already used with a different request');
+  }
+  if (row.status !== 'rejected') return;
+  const rejection = row.rejection as { code?: unknown; message?: unknown; details?: unknown } | null;
+  if (!rejection || !isErrorCode(rejection.code)) throw new Error(`rejected order ${orderId} has no stored refusal`);
+  throw new DomainError(rejection.code, String(rejection.message ?? 'the order could not be placed'), rejection.details);
+}

@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { catalogId, int32, timestamp } from './ids';
+import { quantity } from './quantity';
+
+const MAX_ITEMS = 100;
+
+export const levelBody = z.strictObject({
+  onHand: int32.min(0),
+  /** Left as it is when omitted (0 for a new level). */
+  lowStockThreshold: int32.min(0).optional(),
+});
+
+export const batchBody = z.strictObject({
+  items: z.array(z.strictObject({ productId: catalogId, warehouseId: catalogId })).min(1).max(MAX_ITEMS),
+});
+
+export const availabilityBody = z.strictObject({
+  items: z
+    .array(
+      z.strictObject({
+        productId: catalogId,
+        /** Omitted: what all active warehouses hold together. */
+        warehouseId: catalogId.optional(),
+        quantity,
+      }),
+    )
+    .min(1)
+    .max(MAX_ITEMS),
+});
+
+export const inventoryLevel = z.object({
+  productId: catalogId,
+  warehouseId: catalogId,
+  onHand: z.number().int(),
+  reserved: z.number().int(),
+  /** onHand - reserved, never negative. */
+  available: z.number().int(),
+  lowStockThreshold: z.number().int(),
+  /** available <= lowStockThreshold. */
+  lowStock: z.boolean(),
+  /** available === 0. */
+  outOfStock: z.boolean(),
+  updatedAt: timestamp,
+});
+
+export const availability = z.object({
+  available: z.boolean(),
+  items: z.array(
+    z.object({
+      productId: catalogId,
+      warehouseId: catalogId.nullable(),
+      requestedQuantity: z.number().int(),
+      availableQuantity: z.number().int(),
+      available: z.boolean(),
+    }),
+  ),
+});
+
+export type InventoryLevelJson = z.infer<typeof inventoryLevel>;
+export type Availability = z.infer<typeof availability>;

@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import { ORDER_STATUSES } from '../../domain/order';
+import { RESERVATION_STATUSES } from '../../domain/stock';
+import { paginationQuery } from '../pagination';
+import { catalogId, serverId, timestamp } from './ids';
+import { quantity } from './quantity';
+
+export const MAX_ORDER_ITEMS = 100;
+
+export const placeOrderBody = z.strictObject({
+  /** Required for admins; customers may omit it (it comes from their credential). */
+  customerId: catalogId.optional(),
+  items: z
+    .array(
+      z.strictObject({
+        productId: catalogId,
+        /** Required until the server learns to choose warehouses. */
+        warehouseId: catalogId,
+        quantity,
+      }),
+    )
+    .min(1, 'an order needs at least one item')
+    .max(MAX_ORDER_ITEMS, `an order has at most ${MAX_ORDER_ITEMS} items`),
+  shippingAddress: z.string().trim().min(1).max(500),
+  voucherCode: z.string().trim().min(1).max(64).nullable().optional(),
+});
+
+export type PlaceOrderBody = z.output<typeof placeOrderBody>;
+
+/** The optional Idempotency-Key header of POST /orders (Node lower-cases header names). */
+export const placeOrderHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .regex(/^[\x20-\x7E]{1,255}$/, 'must be 1-255 printable ASCII characters')
+    .optional(),
+});
+
+/** The body is optional: no token is the sandbox's default card. */
+export const paymentBody = z
+  .strictObject({ paymentToken: z.string().min(1).max(255).nullable().optional() })
+  .default({});
+
+/** The body is optional. */
+export const cancelBody = z.strictObject({ reason: z.string().trim().min(1).max(500).nullable().optional() }).default({});
+
+export const listOrdersQuery = paginationQuery.extend({
+  customerId: catalogId.optional(),
+  status: z.enum(ORDER_STATUSES).optional(),
+});
+
+export const order = z.object({
+  id: serverId,
+  customerId: catalogId,
+  status: z.enum(ORDER_STATUSES),
+  items: z.array(
+    z.object({
+      productId: catalogId,
+      warehouseId: catalogId,
+      quantity: z.number().int(),
+      unitPrice: z.number().int(),
+      lineTotal: z.number().int(),
+    }),
+  ),
+  subtotal: z.number().int(),
+  discount: z.number().int(),
+  total: z.number().int(),
+  currency: z.string(),
+  shippingAddress: z.string(),
+  voucherCode: z.string().nullable(),
+  reservationExpiresAt: timestamp.nullable(),
+  deliveryOrderIds: z.array(serverId),
+  cancelReason: z.string().nullable(),
+  /** Why a `rejected` order could not be placed; null otherwise. */
+  rejection: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }).nullable(),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+  links: z.object({ self: z.string(), temporalUi: z.url() }),
+});
+
+export const reservation = z.object({
+  id: serverId,
+  productId: catalogId,
+  warehouseId: catalogId,
+  quantity: z.number().int(),
+  status: z.enum(RESERVATION_STATUSES),
+  expiresAt: timestamp,
+});
+
+export type OrderJson = z.infer<typeof order>;
+export type ReservationJson = z.infer<typeof reservation>;
