@@ -57,6 +57,16 @@ export function createDeliveryActivities(db: Db) {
       });
     },
 
+    /** Cancels the order's delivery orders that have not shipped. Idempotent. */
+    async cancelDeliveryOrders(orderId: string): Promise<void> {
+      // One conditional statement: a repeat matches nothing, and a delivery order the warehouse
+      // ships at the same moment is either shipped or cancelled, never both.
+      await db.execute(sql`
+        UPDATE delivery_orders
+        SET status = ${'cancelled' satisfies DeliveryOrderStatus}, updated_at = now()
+        WHERE order_id = ${orderId} AND status = ${'reserved' satisfies DeliveryOrderStatus}`);
+    },
+
     /** Moves a delivery order on (reserved → shipped → delivered). Idempotent. */
     async markDeliveryOrder(deliveryOrderId: string, status: 'shipped' | 'delivered'): Promise<void> {
       const move = MOVES[status];

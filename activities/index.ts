@@ -1,9 +1,12 @@
 import type { Db } from '../db/client';
+import { createCustomerActivities } from './customers';
 import { createDeliveryActivities } from './delivery';
 import { createInventoryActivities } from './inventory';
 import { createOrderActivities } from './orders';
 import type { PaymentProvider } from './payment-provider';
 import { createPaymentActivities } from './payments';
+import { createReturnActivities } from './returns';
+import { createVoucherActivities } from './vouchers';
 
 export interface ActivityDeps {
   db: Db;
@@ -17,6 +20,9 @@ export function createActivities({ db, paymentProvider }: ActivityDeps) {
     ...createPaymentActivities(db, paymentProvider),
     ...createOrderActivities(db),
     ...createDeliveryActivities(db),
+    ...createCustomerActivities(db),
+    ...createVoucherActivities(db),
+    ...createReturnActivities(db),
   };
 }
 

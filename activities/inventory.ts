@@ -1,23 +1,15 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
-import {
-  inventoryLevels,
-  inventoryMovements,
-  orderItems,
-  orders,
-  products,
-  stockReservations,
-  warehouses,
-} from '../db/schema';
+import { inventoryMovements, orderItems, orders, products, stockReservations, warehouses } from '../db/schema';
+import { allocateLines, type CandidateLevel } from '../domain/allocation';
 import { DomainError, type ShortItem } from '../domain/errors';
 import { toApplicationFailure } from '../domain/failure';
-import { CURRENCY, type OrderLineRequest, type PricedLine, type Quote } from '../domain/order';
+import { CURRENCY, type AllocatedLine, type OrderLineRequest, type PricedLine, type Quote } from '../domain/order';
 import {
   aggregateDemand,
   type MovementReason,
   type ReleaseReason,
   type ReservationStatus,
-  type StockLine,
 } from '../domain/stock';
 
 export interface ReserveStockInput {
@@ -34,34 +26,53 @@ export interface ReserveStockInput {
 export interface ReservedOrder {
   orderId: string;
   expiresAt: string;
+  /** The lines as held: every line with its warehouse, split where one warehouse could not cover it. */
+  lines: AllocatedLine[];
 }
 
 /** The database or a transaction on it: whatever can run a statement. */
 type Queryable = Pick<Db, 'execute'>;
 
-/** How an order's active holds end: given back (released, expired) or turned into a deduction. */
-interface HoldOutcome {
-  status: Exclude<ReservationStatus, 'active'>;
+/**
+ * How an order's holds move on: which reservations (by status) and what each held unit does to
+ * the level, per unit (-1, 0 or +1).
+ */
+interface HoldTransition {
+  from: ReservationStatus;
+  to: ReservationStatus;
   reason: MovementReason;
-  deductOnHand: boolean;
+  onHand: -1 | 0 | 1;
+  reserved: -1 | 0;
 }
+
+const RELEASE: HoldTransition = { from: 'active', to: 'released', reason: 'release', onHand: 0, reserved: -1 };
+const EXPIRE: HoldTransition = { from: 'active', to: 'expired', reason: 'expiry', onHand: 0, reserved: -1 };
+const COMMIT: HoldTransition = { from: 'active', to: 'committed', reason: 'commit', onHand: -1, reserved: -1 };
+const RESTOCK: HoldTransition = { from: 'committed', to: 'released', reason: 'restock', onHand: 1, reserved: 0 };
 
 export function createInventoryActivities(db: Db) {
   return {
-    /** Validates products and warehouses (UNKNOWN_PRODUCT / UNKNOWN_WAREHOUSE), prices lines from the catalog, fails fast with INSUFFICIENT_INVENTORY. */
+    /**
+     * Validates products and warehouses (UNKNOWN_PRODUCT / UNKNOWN_WAREHOUSE), prices lines from
+     * the catalog, fails fast with INSUFFICIENT_INVENTORY. A line without a warehouse is checked
+     * against what all active warehouses have.
+     */
     async checkAvailability(items: OrderLineRequest[]): Promise<Quote> {
       const quote = await priceFromCatalog(db, items);
       // Only a first look, without locks: reserveStock decides for real.
-      const short = (await availabilityOf(db, aggregateDemand(items))).filter((i) => i.available < i.requested);
-      if (short.length > 0) throw toApplicationFailure(insufficientInventory(short));
+      const allocation = allocateLines(quote.lines, await candidateLevels(db, quote.lines, { lock: false }));
+      if (!allocation.ok) throw toApplicationFailure(insufficientInventory(allocation.short));
       return quote;
     },
 
-    /** One transaction: holds, reservation rows, ledger rows, the order row and its items. Idempotent per order. */
+    /**
+     * One transaction: allocates lines without a warehouse, then writes holds, reservation rows,
+     * ledger rows, the order row and its (allocated) items. Idempotent per order: a repeat
+     * returns the lines as first held.
+     */
     async reserveStock(input: ReserveStockInput): Promise<ReservedOrder> {
       const { orderId, quote } = input;
       const expiresAt = new Date(input.expiresAt);
-      const demand = aggregateDemand(quote.lines);
       return db.transaction(async (tx) => {
         // The order row goes in first: a concurrent duplicate waits on its key until this
         // transaction ends and then finds the row, so an order is never reserved twice.
@@ -84,25 +95,31 @@ export function createInventoryActivities(db: Db) {
           .returning({ id: orders.id });
         if (created.length === 0) return existingReservation(tx, orderId);
 
-        // aggregateDemand sorted the pairs into the one lock order all transactions share, so
-        // two carts holding the same SKUs in opposite line order cannot deadlock.
-        for (const [index, line] of demand.entries()) {
+        // Every level the order could touch is locked before anything is decided, in the one
+        // lock order all transactions share (product id, warehouse id), so the allocation below
+        // sees numbers nobody can change under it, and two carts holding the same SKUs in
+        // opposite line order wait for each other instead of deadlocking.
+        const allocation = allocateLines(quote.lines, await candidateLevels(tx, quote.lines, { lock: true }));
+        if (!allocation.ok) throw toApplicationFailure(insufficientInventory(allocation.short)); // rolls back everything
+        const lines = allocation.lines;
+        const demand = aggregateDemand(
+          lines.map(({ productId, warehouseId, quantity }) => ({ productId, warehouseId, quantity })),
+        );
+
+        for (const line of demand) {
           const held = await tx.execute(sql`
             UPDATE inventory_levels
             SET reserved = reserved + ${line.quantity}, updated_at = now()
             WHERE product_id = ${line.productId} AND warehouse_id = ${line.warehouseId}
               AND on_hand - reserved >= ${line.quantity}
             RETURNING product_id`);
-          if (held.length === 0) {
-            // Pairs before this one were held; this one is short, later ones may be too.
-            const rest = await availabilityOf(tx, demand.slice(index));
-            const short = rest.filter((item, i) => i === 0 || item.available < item.requested);
-            throw toApplicationFailure(insufficientInventory(short)); // rolls back the whole transaction
-          }
+          // The rows are locked and the allocation fits them, so this cannot miss; the condition
+          // stays as the invariant's last guard.
+          if (held.length === 0) throw new Error(`level ${line.productId}/${line.warehouseId} changed while locked`);
         }
 
         await tx.insert(orderItems).values(
-          quote.lines.map((line, index) => ({
+          lines.map((line, index) => ({
             orderId,
             lineNo: index + 1,
             productId: line.productId,
@@ -125,24 +142,23 @@ export function createInventoryActivities(db: Db) {
             orderId,
           })),
         );
-        return { orderId, expiresAt: expiresAt.toISOString() };
+        return { orderId, expiresAt: expiresAt.toISOString(), lines };
       });
     },
 
     /** Gives active holds back. A no-op when nothing is held. */
     async releaseStock(orderId: string, reason: ReleaseReason): Promise<void> {
-      await endActiveHolds(
-        db,
-        orderId,
-        reason === 'expired'
-          ? { status: 'expired', reason: 'expiry', deductOnHand: false }
-          : { status: 'released', reason: 'release', deductOnHand: false },
-      );
+      await moveHolds(db, orderId, reason === 'expired' ? EXPIRE : RELEASE);
     },
 
     /** Turns active holds into deductions (on_hand -= q, reserved -= q). Idempotent. */
     async commitStock(orderId: string): Promise<void> {
-      await endActiveHolds(db, orderId, { status: 'committed', reason: 'commit', deductOnHand: true });
+      await moveHolds(db, orderId, COMMIT);
+    },
+
+    /** Puts committed (deducted) stock back on hand, e.g. when a paid order is cancelled. Idempotent. */
+    async restockStock(orderId: string): Promise<void> {
+      await moveHolds(db, orderId, RESTOCK);
     },
   };
 }
@@ -150,14 +166,14 @@ export function createInventoryActivities(db: Db) {
 export type InventoryActivities = ReturnType<typeof createInventoryActivities>;
 
 function insufficientInventory(items: ShortItem[]): DomainError {
-  const names = items.map((i) => `${i.productId} in ${i.warehouseId}`).join(', ');
+  const names = items.map((i) => `${i.productId} in ${i.warehouseId ?? 'any warehouse'}`).join(', ');
   return new DomainError('INSUFFICIENT_INVENTORY', `not enough stock available for ${names}`, { items });
 }
 
-/** Prices each line from the catalog; every product and warehouse must exist and be active. */
+/** Prices each line from the catalog; every product and named warehouse must exist and be active. */
 async function priceFromCatalog(db: Db, items: OrderLineRequest[]): Promise<Quote> {
   const productIds = [...new Set(items.map((i) => i.productId))];
-  const warehouseIds = [...new Set(items.map((i) => i.warehouseId))];
+  const warehouseIds = [...new Set(items.flatMap((i) => (i.warehouseId === null ? [] : [i.warehouseId])))];
 
   const catalog = await db
     .select({ id: products.id, price: products.price, currency: products.currency })
@@ -173,10 +189,13 @@ async function priceFromCatalog(db: Db, items: OrderLineRequest[]): Promise<Quot
     );
   }
 
-  const open = await db
-    .select({ id: warehouses.id })
-    .from(warehouses)
-    .where(and(inArray(warehouses.id, warehouseIds), eq(warehouses.active, true)));
+  const open =
+    warehouseIds.length === 0
+      ? []
+      : await db
+          .select({ id: warehouses.id })
+          .from(warehouses)
+          .where(and(inArray(warehouses.id, warehouseIds), eq(warehouses.active, true)));
   const openIds = new Set(open.map((w) => w.id));
   const unknownWarehouses = warehouseIds.filter((id) => !openIds.has(id));
   if (unknownWarehouses.length > 0) {
@@ -204,27 +223,51 @@ async function priceFromCatalog(db: Db, items: OrderLineRequest[]): Promise<Quot
   return { lines, subtotal, discount: 0, total: subtotal, currency: currencies[0] ?? CURRENCY };
 }
 
-/** What is available now for each demanded pair, in demand order; a missing level has 0. */
-async function availabilityOf(db: Queryable, demand: StockLine[]): Promise<ShortItem[]> {
-  if (demand.length === 0) return [];
-  const wanted = sql.join(
-    demand.map((line, index) => sql`(${index}::int, ${line.productId}, ${line.warehouseId}, ${line.quantity}::int)`),
-    sql`, `,
+/**
+ * The levels the lines could take from: the named pair of each line with a warehouse, and every
+ * level in an active warehouse of a product with a line left to the server. With `lock`, the
+ * rows are locked FOR UPDATE in (product id, warehouse id) order, the order every stock
+ * transaction takes its locks in.
+ */
+async function candidateLevels(
+  db: Queryable,
+  lines: readonly PricedLine[],
+  { lock }: { lock: boolean },
+): Promise<CandidateLevel[]> {
+  const named = aggregateDemand(
+    lines.flatMap(({ productId, warehouseId }) => (warehouseId === null ? [] : [{ productId, warehouseId, quantity: 0 }])),
   );
-  const rows = await db.execute<{ product_id: string; warehouse_id: string; requested: number; available: number }>(sql`
-    SELECT d.product_id, d.warehouse_id, d.requested, coalesce(l.on_hand - l.reserved, 0)::int AS available
-    FROM (VALUES ${wanted}) AS d(position, product_id, warehouse_id, requested)
-    LEFT JOIN inventory_levels l USING (product_id, warehouse_id)
-    ORDER BY d.position`);
+  const allocated = [...new Set(lines.flatMap((line) => (line.warehouseId === null ? [line.productId] : [])))];
+  const wanted = [
+    ...named.map((pair) => sql`(l.product_id = ${pair.productId} AND l.warehouse_id = ${pair.warehouseId})`),
+    ...(allocated.length === 0
+      ? []
+      : [sql`(l.product_id IN (${sql.join(allocated.map((id) => sql`${id}`), sql`, `)}) AND w.active)`]),
+  ];
+  if (wanted.length === 0) return [];
+  const rows = await db.execute<{
+    product_id: string;
+    warehouse_id: string;
+    available: number;
+    priority: number;
+    active: boolean;
+  }>(sql`
+    SELECT l.product_id, l.warehouse_id, (l.on_hand - l.reserved)::int AS available, w.priority, w.active
+    FROM inventory_levels l
+    JOIN warehouses w ON w.id = l.warehouse_id
+    WHERE ${sql.join(wanted, sql` OR `)}
+    ORDER BY l.product_id COLLATE "C", l.warehouse_id COLLATE "C"
+    ${lock ? sql`FOR UPDATE OF l` : sql``}`);
   return rows.map((row) => ({
     productId: row.product_id,
     warehouseId: row.warehouse_id,
-    requested: row.requested,
     available: row.available,
+    priority: row.priority,
+    active: row.active,
   }));
 }
 
-/** The answer a repeated reserveStock gives: the order's reservation as first made. */
+/** The answer a repeated reserveStock gives: the order's reservation and lines as first made. */
 async function existingReservation(db: Pick<Db, 'select'>, orderId: string): Promise<ReservedOrder> {
   const [order] = await db
     .select({ status: orders.status, expiresAt: orders.reservationExpiresAt })
@@ -233,14 +276,26 @@ async function existingReservation(db: Pick<Db, 'select'>, orderId: string): Pro
   if (!order?.expiresAt) {
     throw new Error(`order ${orderId} already exists without a reservation (status ${order?.status})`);
   }
-  return { orderId, expiresAt: order.expiresAt.toISOString() };
+  const lines = await db
+    .select({
+      productId: orderItems.productId,
+      warehouseId: orderItems.warehouseId,
+      quantity: orderItems.quantity,
+      unitPrice: orderItems.unitPrice,
+      lineTotal: orderItems.lineTotal,
+    })
+    .from(orderItems)
+    .where(eq(orderItems.orderId, orderId))
+    .orderBy(orderItems.lineNo);
+  return { orderId, expiresAt: order.expiresAt.toISOString(), lines };
 }
 
 /**
- * Ends every active hold of an order in one transaction. The reservation rows are locked first,
- * so a concurrent duplicate waits and then finds nothing active: ending holds twice is a no-op.
+ * Moves every hold of an order in one status on to the next, in one transaction. The reservation
+ * rows are locked first, so a concurrent duplicate waits and then finds nothing left in the
+ * starting status: moving holds twice is a no-op.
  */
-async function endActiveHolds(db: Db, orderId: string, outcome: HoldOutcome): Promise<void> {
+async function moveHolds(db: Db, orderId: string, move: HoldTransition): Promise<void> {
   await db.transaction(async (tx) => {
     const holds = await tx
       .select({
@@ -249,30 +304,31 @@ async function endActiveHolds(db: Db, orderId: string, outcome: HoldOutcome): Pr
         quantity: stockReservations.quantity,
       })
       .from(stockReservations)
-      .where(and(eq(stockReservations.orderId, orderId), eq(stockReservations.status, 'active')))
+      .where(and(eq(stockReservations.orderId, orderId), eq(stockReservations.status, move.from)))
       .orderBy(sql`${stockReservations.productId} COLLATE "C"`, sql`${stockReservations.warehouseId} COLLATE "C"`)
       .for('update');
     if (holds.length === 0) return;
 
     // Levels in the shared lock order (see reserveStock).
     for (const hold of aggregateDemand(holds)) {
-      const deducted = outcome.deductOnHand ? hold.quantity : 0;
       await tx.execute(sql`
         UPDATE inventory_levels
-        SET on_hand = on_hand - ${deducted}, reserved = reserved - ${hold.quantity}, updated_at = now()
+        SET on_hand = on_hand + ${move.onHand * hold.quantity},
+            reserved = reserved + ${move.reserved * hold.quantity},
+            updated_at = now()
         WHERE product_id = ${hold.productId} AND warehouse_id = ${hold.warehouseId}`);
     }
     await tx
       .update(stockReservations)
-      .set({ status: outcome.status, updatedAt: sql`now()` })
-      .where(and(eq(stockReservations.orderId, orderId), eq(stockReservations.status, 'active')));
+      .set({ status: move.to, updatedAt: sql`now()` })
+      .where(and(eq(stockReservations.orderId, orderId), eq(stockReservations.status, move.from)));
     await tx.insert(inventoryMovements).values(
       holds.map((hold) => ({
         productId: hold.productId,
         warehouseId: hold.warehouseId,
-        deltaOnHand: outcome.deductOnHand ? -hold.quantity : 0,
-        deltaReserved: -hold.quantity,
-        reason: outcome.reason,
+        deltaOnHand: move.onHand * hold.quantity,
+        deltaReserved: move.reserved * hold.quantity,
+        reason: move.reason,
         orderId,
       })),
     );

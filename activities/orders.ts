@@ -47,10 +47,12 @@ export function createOrderActivities(db: Db) {
 
     /** Keeps the read model's status current. Idempotent. */
     async setOrderStatus(orderId: string, status: OrderStatus, cancelReason: string | null = null): Promise<void> {
-      // A repeat matches no row, so updated_at keeps the time of the real change.
+      // A repeat matches no row, so updated_at keeps the time of the real change. delivered_at
+      // is set once, when the order first becomes delivered: the return window runs from it.
       const changed = await db.execute(sql`
         UPDATE orders
-        SET status = ${status}, cancel_reason = coalesce(${cancelReason}, cancel_reason), updated_at = now()
+        SET status = ${status}, cancel_reason = coalesce(${cancelReason}, cancel_reason), updated_at = now(),
+            delivered_at = CASE WHEN ${status} = 'delivered' THEN coalesce(delivered_at, now()) ELSE delivered_at END
         WHERE id = ${orderId}
           AND (status <> ${status} OR cancel_reason IS DISTINCT FROM coalesce(${cancelReason}, cancel_reason))
         RETURNING id`);

@@ -11,7 +11,9 @@ import type { ChargeRequest, ChargeResult, PaymentProvider } from './payment-pro
  */
 export function createSandboxPaymentProvider(): PaymentProvider {
   const charges = new Map<string, ChargeResult>();
-  const refunds = new Map<string, number>();
+  const charged = new Map<string, number>(); // providerRef → amount taken
+  const refunds = new Map<string, number>(); // idempotency key → amount given back
+  const refundedOf = new Map<string, number>(); // providerRef → total given back
   return {
     async charge(request: ChargeRequest, signal?: AbortSignal): Promise<ChargeResult> {
       const first = charges.get(request.idempotencyKey);
@@ -22,10 +24,17 @@ export function createSandboxPaymentProvider(): PaymentProvider {
         ? { status: 'declined', declineCode: 'card_declined' }
         : { status: 'succeeded', providerRef: `sandbox_ch_${randomBytes(12).toString('hex')}` };
       charges.set(request.idempotencyKey, result);
+      if (result.status === 'succeeded') charged.set(result.providerRef, request.amount);
       return result;
     },
-    async refund(providerRef: string, amount: number): Promise<void> {
-      if (!refunds.has(providerRef)) refunds.set(providerRef, amount);
+    async refund(providerRef: string, amount: number, idempotencyKey: string): Promise<void> {
+      if (refunds.has(idempotencyKey)) return;
+      // A charge made by an earlier process is unknown here; a real provider would know it.
+      const taken = charged.get(providerRef) ?? Number.POSITIVE_INFINITY;
+      const given = refundedOf.get(providerRef) ?? 0;
+      if (given + amount > taken) throw new Error(`refund of ${amount} exceeds what is left of charge ${providerRef}`);
+      refunds.set(idempotencyKey, amount);
+      refundedOf.set(providerRef, given + amount);
     },
   };
 }

@@ -20,7 +20,7 @@ export interface InventoryDiscrepancy {
  * reserved equal the sums of the movements, and reserved equals what active reservations hold.
  * One statement, so it reads one consistent snapshot. Empty when everything agrees.
  */
-export async function findInventoryDiscrepancies(db: Db): Promise<InventoryDiscrepancy[]> {
+export async function findInventoryDiscrepancies(db: Pick<Db, 'execute'>): Promise<InventoryDiscrepancy[]> {
   const rows = await db.execute<{
     product_id: string;
     warehouse_id: string;
@@ -68,4 +68,16 @@ export async function findInventoryDiscrepancies(db: Db): Promise<InventoryDiscr
     ledgerReserved: row.ledger_reserved,
     activelyReserved: row.actively_reserved,
   }));
+}
+
+/** The audit `npm run check:inventory` prints: how many levels were checked, and every discrepancy. */
+export async function auditInventory(db: Db): Promise<{ levelsChecked: number; discrepancies: InventoryDiscrepancy[] }> {
+  // One snapshot for both reads, so the count is of the levels the discrepancies were looked for in.
+  return db.transaction(
+    async (tx) => {
+      const [counted] = await tx.execute<{ levels: number }>(sql`SELECT count(*)::int AS levels FROM inventory_levels`);
+      return { levelsChecked: counted?.levels ?? 0, discrepancies: await findInventoryDiscrepancies(tx) };
+    },
+    { isolationLevel: 'repeatable read', accessMode: 'read only' },
+  );
 }

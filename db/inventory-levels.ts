@@ -6,12 +6,23 @@ import { inventoryLevels, inventoryMovements, products, warehouses } from './sch
 
 export type InventoryLevel = typeof inventoryLevels.$inferSelect;
 
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+
 export interface SetOnHandInput {
   productId: string;
   warehouseId: string;
   onHand: number;
   /** Left as it is when omitted (0 for a new level). */
   lowStockThreshold?: number;
+}
+
+export interface AdjustOnHandInput {
+  productId: string;
+  warehouseId: string;
+  /** Units found (+) or lost (-); never 0. */
+  delta: number;
+  /** Why, in the admin's words ("damaged"): kept as the movement's note. */
+  reason: string;
 }
 
 /**
@@ -25,19 +36,7 @@ export async function setOnHand(db: Db, input: SetOnHandInput): Promise<Inventor
     throw new DomainError('VALIDATION_ERROR', 'onHand must be a whole number of at least 0', { onHand });
   }
   return db.transaction(async (tx) => {
-    const [product] = await tx.select({ id: products.id }).from(products).where(eq(products.id, productId));
-    if (!product) throw new DomainError('NOT_FOUND', `product ${productId} does not exist`, { productId });
-    const [warehouse] = await tx
-      .select({ id: warehouses.id })
-      .from(warehouses)
-      .where(eq(warehouses.id, warehouseId));
-    if (!warehouse) throw new DomainError('NOT_FOUND', `warehouse ${warehouseId} does not exist`, { warehouseId });
-
-    // A new level starts empty so the whole count goes through the ledger below.
-    await tx.insert(inventoryLevels).values({ productId, warehouseId, onHand: 0, reserved: 0 }).onConflictDoNothing();
-    const atLevel = and(eq(inventoryLevels.productId, productId), eq(inventoryLevels.warehouseId, warehouseId));
-    const [current] = await tx.select().from(inventoryLevels).where(atLevel).for('update');
-    if (!current) throw new Error(`inventory level ${productId}/${warehouseId} vanished while locked`);
+    const current = await lockLevel(tx, productId, warehouseId);
     if (onHand < current.reserved) {
       throw new DomainError(
         'STOCK_BELOW_RESERVED',
@@ -45,26 +44,84 @@ export async function setOnHand(db: Db, input: SetOnHandInput): Promise<Inventor
         { reserved: current.reserved },
       );
     }
-
-    const [updated] = await tx
-      .update(inventoryLevels)
-      .set({
-        onHand,
-        lowStockThreshold: input.lowStockThreshold ?? current.lowStockThreshold,
-        updatedAt: sql`now()`,
-      })
-      .where(atLevel)
-      .returning();
-    const delta = onHand - current.onHand;
-    if (delta !== 0) {
-      await tx.insert(inventoryMovements).values({
-        productId,
-        warehouseId,
-        deltaOnHand: delta,
-        deltaReserved: 0,
-        reason: 'stock_set' satisfies MovementReason,
-      });
-    }
-    return updated!;
+    return writeLevel(tx, current, {
+      onHand,
+      lowStockThreshold: input.lowStockThreshold ?? current.lowStockThreshold,
+      reason: 'stock_set',
+      note: null,
+    });
   });
+}
+
+/**
+ * Moves a level's on-hand count by `delta` (damaged goods, a found carton), creating the level if
+ * needed. Refuses to take on hand below what is reserved (STOCK_BELOW_RESERVED), so a held unit
+ * is never written off, and records an `adjustment` movement carrying the admin's reason.
+ */
+export async function adjustOnHand(db: Db, input: AdjustOnHandInput): Promise<InventoryLevel> {
+  const { productId, warehouseId, delta } = input;
+  if (!Number.isInteger(delta) || delta === 0) {
+    throw new DomainError('VALIDATION_ERROR', 'delta must be a whole number other than 0', { delta });
+  }
+  return db.transaction(async (tx) => {
+    const current = await lockLevel(tx, productId, warehouseId);
+    const onHand = current.onHand + delta;
+    if (onHand < current.reserved) {
+      throw new DomainError(
+        'STOCK_BELOW_RESERVED',
+        `taking ${-delta} off ${current.onHand} on hand would leave less than the ${current.reserved} units reserved`,
+        { onHand: current.onHand, reserved: current.reserved, delta },
+      );
+    }
+    return writeLevel(tx, current, {
+      onHand,
+      lowStockThreshold: current.lowStockThreshold,
+      reason: 'adjustment',
+      note: input.reason,
+    });
+  });
+}
+
+/** The level locked for this transaction, created empty if it did not exist; NOT_FOUND for an unknown product or warehouse. */
+async function lockLevel(tx: Tx, productId: string, warehouseId: string): Promise<InventoryLevel> {
+  const [product] = await tx.select({ id: products.id }).from(products).where(eq(products.id, productId));
+  if (!product) throw new DomainError('NOT_FOUND', `product ${productId} does not exist`, { productId });
+  const [warehouse] = await tx.select({ id: warehouses.id }).from(warehouses).where(eq(warehouses.id, warehouseId));
+  if (!warehouse) throw new DomainError('NOT_FOUND', `warehouse ${warehouseId} does not exist`, { warehouseId });
+
+  // A new level starts empty so the whole count goes through the ledger.
+  await tx.insert(inventoryLevels).values({ productId, warehouseId, onHand: 0, reserved: 0 }).onConflictDoNothing();
+  const [current] = await tx.select().from(inventoryLevels).where(atLevel(productId, warehouseId)).for('update');
+  if (!current) throw new Error(`inventory level ${productId}/${warehouseId} vanished while locked`);
+  return current;
+}
+
+/** Writes the new count and, when it changed, the ledger row that keeps the sums equal to it. */
+async function writeLevel(
+  tx: Tx,
+  current: InventoryLevel,
+  next: { onHand: number; lowStockThreshold: number; reason: MovementReason; note: string | null },
+): Promise<InventoryLevel> {
+  const { productId, warehouseId } = current;
+  const [updated] = await tx
+    .update(inventoryLevels)
+    .set({ onHand: next.onHand, lowStockThreshold: next.lowStockThreshold, updatedAt: sql`now()` })
+    .where(atLevel(productId, warehouseId))
+    .returning();
+  const delta = next.onHand - current.onHand;
+  if (delta !== 0) {
+    await tx.insert(inventoryMovements).values({
+      productId,
+      warehouseId,
+      deltaOnHand: delta,
+      deltaReserved: 0,
+      reason: next.reason,
+      note: next.note,
+    });
+  }
+  return updated!;
+}
+
+function atLevel(productId: string, warehouseId: string) {
+  return and(eq(inventoryLevels.productId, productId), eq(inventoryLevels.warehouseId, warehouseId));
 }

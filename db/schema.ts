@@ -72,6 +72,8 @@ export const orders = pgTable(
     shippingAddress: text('shipping_address').notNull(),
     voucherCode: text('voucher_code'),
     reservationExpiresAt: timestamp('reservation_expires_at', { withTimezone: true }),
+    /** When the last delivery order was delivered: the return window runs from here. */
+    deliveredAt: timestamp('delivered_at', { withTimezone: true }),
     cancelReason: text('cancel_reason'),
     /** Why a rejected order could not be placed: `{ code, message, details }`. */
     rejection: jsonb('rejection'),
@@ -135,6 +137,8 @@ export const inventoryMovements = pgTable(
     deltaOnHand: integer('delta_on_hand').notNull(),
     deltaReserved: integer('delta_reserved').notNull(),
     reason: text('reason').notNull(),
+    /** The admin's own words for an adjustment ("damaged"); `reason` stays the ledger's category. */
+    note: text('note'),
     orderId: uuid('order_id'),
     createdAt: createdAt(),
   },
@@ -186,5 +190,101 @@ export const deliveryOrderItems = pgTable(
   (t) => [
     primaryKey({ columns: [t.deliveryOrderId, t.productId] }),
     check('delivery_order_items_quantity_check', sql`${t.quantity} > 0`),
+  ],
+);
+
+export const customers = pgTable('customers', {
+  id: text('id').primaryKey(),
+  email: text('email').notNull(),
+  /** `active` may order; `blocked` may not (CUSTOMER_NOT_ALLOWED). */
+  status: text('status').notNull(),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+/** `redemptions` counts active redemptions; the CHECK is what makes maxRedemptions hold under concurrency. */
+export const vouchers = pgTable(
+  'vouchers',
+  {
+    code: text('code').primaryKey(),
+    kind: text('kind').notNull(),
+    value: integer('value').notNull(),
+    currency: text('currency'),
+    minSubtotal: integer('min_subtotal').notNull().default(0),
+    validFrom: timestamp('valid_from', { withTimezone: true }),
+    validUntil: timestamp('valid_until', { withTimezone: true }),
+    maxRedemptions: integer('max_redemptions'),
+    redemptions: integer('redemptions').notNull().default(0),
+    active: boolean('active').notNull().default(true),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    check('vouchers_kind_check', sql`${t.kind} IN ('percent', 'fixed')`),
+    check('vouchers_value_check', sql`${t.value} > 0 AND (${t.kind} <> 'percent' OR ${t.value} <= 100)`),
+    check(
+      'vouchers_redemptions_check',
+      sql`${t.redemptions} >= 0 AND (${t.maxRedemptions} IS NULL OR ${t.redemptions} <= ${t.maxRedemptions})`,
+    ),
+  ],
+);
+
+/** One redemption per order; `released` when the order was cancelled or expired before payment. */
+export const voucherRedemptions = pgTable(
+  'voucher_redemptions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    voucherCode: text('voucher_code').notNull().references(() => vouchers.code),
+    // No foreign key: the redemption is taken before reserveStock writes the order row.
+    orderId: uuid('order_id').notNull().unique(),
+    discount: integer('discount').notNull(),
+    status: text('status').notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('voucher_redemptions_voucher_idx').on(t.voucherCode, t.status)],
+);
+
+/** A customer's return of delivered goods; its items went back on hand, its refund back to the card. */
+export const orderReturns = pgTable(
+  'order_returns',
+  {
+    id: uuid('id').primaryKey(),
+    orderId: uuid('order_id').notNull().references(() => orders.id),
+    refundAmount: integer('refund_amount').notNull(),
+    reason: text('reason'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('order_returns_order_idx').on(t.orderId)],
+);
+
+export const returnItems = pgTable(
+  'return_items',
+  {
+    returnId: uuid('return_id').notNull().references(() => orderReturns.id),
+    productId: text('product_id').notNull().references(() => products.id),
+    warehouseId: text('warehouse_id').notNull().references(() => warehouses.id),
+    quantity: integer('quantity').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.returnId, t.productId, t.warehouseId] }),
+    check('return_items_quantity_check', sql`${t.quantity} > 0`),
+  ],
+);
+
+/** Money given back, one row per refund call, idempotent per key (compensation, or a return). */
+export const refunds = pgTable(
+  'refunds',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    paymentId: uuid('payment_id').notNull().references(() => payments.id),
+    orderId: uuid('order_id').notNull().references(() => orders.id),
+    idempotencyKey: text('idempotency_key').notNull().unique(),
+    amount: integer('amount').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('refunds_order_idx').on(t.orderId),
+    check('refunds_amount_check', sql`${t.amount} > 0`),
   ],
 );

@@ -26,7 +26,12 @@ export const configSchema = z.object({
   TASK_QUEUE: z.string().min(1).default('orders'),
   RESERVATION_TTL: duration('15m'),
   PAYMENT_TIMEOUT: duration('5s'),
+  RETURN_WINDOW: duration('30d'),
   API_KEYS: z.string().optional(),
+  JWT_SECRET: z.string().min(1).optional(),
+  JWT_JWKS_URL: z.string().url().optional(),
+  JWT_ISSUER: z.string().min(1).optional(),
+  JWT_AUDIENCE: z.string().min(1).optional(),
   BODY_LIMIT: z.string().default('100kb'),
 });
 

@@ -54,10 +54,13 @@ export class DomainError extends Error {
   }
 }
 
-/** What was short when stock could not be reserved: `details.items` of INSUFFICIENT_INVENTORY. */
+/**
+ * What was short when stock could not be reserved: `details.items` of INSUFFICIENT_INVENTORY.
+ * `warehouseId` is null for lines left to the server, measured against every active warehouse.
+ */
 export interface ShortItem {
   productId: string;
-  warehouseId: string;
+  warehouseId: string | null;
   requested: number;
   available: number;
 }

@@ -18,10 +18,10 @@ export const FINAL_ORDER_STATUSES: readonly OrderStatus[] = ['rejected', 'cancel
 
 export const CURRENCY = 'USD';
 
-/** One line as the client asked for it. */
+/** One line as the client asked for it; without a warehouse the server allocates one (or several). */
 export interface OrderLineRequest {
   productId: string;
-  warehouseId: string;
+  warehouseId: string | null;
   quantity: number;
 }
 
@@ -29,6 +29,11 @@ export interface OrderLineRequest {
 export interface PricedLine extends OrderLineRequest {
   unitPrice: number;
   lineTotal: number;
+}
+
+/** A priced line held in one warehouse: what reserveStock made of the request (lines may split). */
+export interface AllocatedLine extends PricedLine {
+  warehouseId: string;
 }
 
 /** What checkAvailability returns: the priced order, before anything is reserved. */

@@ -19,7 +19,8 @@ export type MovementReason =
   | 'release'
   | 'expiry'
   | 'commit'
-  | 'restock';
+  | 'restock'
+  | 'return';
 
 /**
  * Sums an order's demand per (product, warehouse) and sorts it in the one lock order every

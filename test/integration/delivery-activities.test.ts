@@ -105,6 +105,33 @@ describe('delivery activities (real PostgreSQL)', function () {
     await expectRefusal(delivery.createDeliveryOrders('00000000-0000-4000-8000-000000000000'), 'ORDER_NOT_FOUND');
   });
 
+  describe('cancelDeliveryOrders', function () {
+    it('cancels the order\'s reserved delivery orders once, however often it runs', async function () {
+      const order = await orderFromTwoWarehouses();
+      await delivery.createDeliveryOrders(order.orderId);
+
+      await Promise.all([delivery.cancelDeliveryOrders(order.orderId), delivery.cancelDeliveryOrders(order.orderId)]);
+      const cancelled = await deliveryOrdersOf(order.orderId);
+      await delivery.cancelDeliveryOrders(order.orderId);
+
+      assert.deepEqual(cancelled.map((d) => d.status), ['cancelled', 'cancelled']);
+      assert.deepEqual(await deliveryOrdersOf(order.orderId), cancelled);
+    });
+
+    it('leaves a shipped delivery order alone, and a cancelled one cannot be shipped', async function () {
+      const order = await orderFromTwoWarehouses();
+      const [first, second] = await delivery.createDeliveryOrders(order.orderId);
+      await delivery.markDeliveryOrder(first!, 'shipped');
+
+      await delivery.cancelDeliveryOrders(order.orderId);
+
+      const byId = new Map((await deliveryOrdersOf(order.orderId)).map((d) => [d.id, d.status]));
+      assert.equal(byId.get(first!), 'shipped');
+      assert.equal(byId.get(second!), 'cancelled');
+      await expectRefusal(delivery.markDeliveryOrder(second!, 'shipped'), 'DELIVERY_ORDER_NOT_SHIPPABLE');
+    });
+  });
+
   describe('markDeliveryOrder', function () {
     async function oneDeliveryOrder(): Promise<string> {
       const order = await orderFromTwoWarehouses();

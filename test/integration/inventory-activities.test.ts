@@ -4,12 +4,14 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import { createInventoryActivities, type InventoryActivities } from '../../activities/inventory';
 import { findInventoryDiscrepancies } from '../../db/audit';
 import { openDatabase, type Database, type Db } from '../../db/client';
-import { setOnHand } from '../../db/inventory-levels';
+import { adjustOnHand, setOnHand } from '../../db/inventory-levels';
+import { listMovements } from '../../db/movements';
 import { inventoryLevels, inventoryMovements, orderItems, orders, stockReservations } from '../../db/schema';
 import { DomainError } from '../../domain/errors';
 import type { OrderLineRequest } from '../../domain/order';
 import { seedProduct, seedStock, seedStockedProduct, seedWarehouse } from '../support/catalog';
 import { createTestDatabase } from '../support/database';
+import { levelOf as storedLevel } from '../support/inventory-level';
 import { expectRefusal } from '../support/refusal';
 import { reservationFor, reserveOrder } from '../support/reserved-order';
 
@@ -32,12 +34,8 @@ describe('inventory activities (real PostgreSQL)', function () {
     return seedStockedProduct(db, { onHand, price });
   }
 
-  async function levelOf(pair: { productId: string; warehouseId: string }) {
-    const [level] = await db
-      .select({ onHand: inventoryLevels.onHand, reserved: inventoryLevels.reserved })
-      .from(inventoryLevels)
-      .where(and(eq(inventoryLevels.productId, pair.productId), eq(inventoryLevels.warehouseId, pair.warehouseId)));
-    return level;
+  function levelOf(pair: { productId: string; warehouseId: string }) {
+    return storedLevel(db, pair);
   }
 
   async function reservationsOf(orderId: string) {
@@ -405,6 +403,124 @@ describe('inventory activities (real PostgreSQL)', function () {
       const committed = ends.filter((m) => m.reason === 'commit').length;
       assert.deepEqual(await levelOf(pair), { onHand: 10 - committed, reserved: 0 });
       await assertLedgerAgrees();
+    });
+  });
+
+  describe('restockStock', function () {
+    it('puts committed stock back on hand once, however often it runs, even concurrently', async function () {
+      const pair = await stocked(10);
+      const other = await stocked(5);
+      const { orderId } = await reserveOrder(db, [
+        { ...pair, quantity: 3 },
+        { ...other, quantity: 2 },
+      ]);
+      await inventory.commitStock(orderId);
+
+      await Promise.all([inventory.restockStock(orderId), inventory.restockStock(orderId)]);
+      await inventory.restockStock(orderId);
+
+      assert.deepEqual(await levelOf(pair), { onHand: 10, reserved: 0 });
+      assert.deepEqual(await levelOf(other), { onHand: 5, reserved: 0 });
+      assert.deepEqual(
+        (await reservationsOf(orderId)).map((r) => r.status),
+        ['released', 'released'],
+      );
+      const restocks = (await movementsOf(orderId)).filter((m) => m.reason === 'restock');
+      assert.deepEqual(
+        restocks.map((m) => [m.deltaOnHand, m.deltaReserved]).sort(),
+        [
+          [2, 0],
+          [3, 0],
+        ],
+      );
+      await assertLedgerAgrees();
+    });
+
+    it('changes nothing for an order whose stock is still only held', async function () {
+      const pair = await stocked(10);
+      const { orderId } = await reserveOrder(db, [{ ...pair, quantity: 4 }]);
+
+      await inventory.restockStock(orderId);
+
+      assert.deepEqual(await levelOf(pair), { onHand: 10, reserved: 4 });
+      assert.deepEqual((await reservationsOf(orderId)).map((r) => r.status), ['active']);
+    });
+  });
+
+  describe('adjustOnHand and listMovements', function () {
+    it('moves on hand by the delta and records an adjustment with the reason', async function () {
+      const pair = await stocked(10);
+
+      const level = await adjustOnHand(db, { ...pair, delta: -3, reason: 'damaged' });
+      await adjustOnHand(db, { ...pair, delta: 5, reason: 'found a carton' });
+
+      assert.deepEqual({ onHand: level.onHand, reserved: level.reserved }, { onHand: 7, reserved: 0 });
+      assert.deepEqual(await levelOf(pair), { onHand: 12, reserved: 0 });
+      const { items, total } = await listMovements(db, { ...pair, page: 1, limit: 10 });
+      assert.equal(total, 3);
+      assert.deepEqual(
+        items.map(({ deltaOnHand, deltaReserved, reason, note, orderId }) => ({ deltaOnHand, deltaReserved, reason, note, orderId })),
+        [
+          { deltaOnHand: 5, deltaReserved: 0, reason: 'adjustment', note: 'found a carton', orderId: null },
+          { deltaOnHand: -3, deltaReserved: 0, reason: 'adjustment', note: 'damaged', orderId: null },
+          { deltaOnHand: 10, deltaReserved: 0, reason: 'stock_set', note: null, orderId: null },
+        ],
+      );
+      assert.ok(items.every((m) => m.at instanceof Date));
+      await assertLedgerAgrees();
+    });
+
+    it('refuses to take on hand below what is reserved and changes nothing', async function () {
+      const pair = await stocked(10);
+      await reserveOrder(db, [{ ...pair, quantity: 8 }]);
+
+      const refused = await adjustOnHand(db, { ...pair, delta: -3, reason: 'damaged' }).then(
+        () => assert.fail('expected STOCK_BELOW_RESERVED'),
+        (err: unknown) => err,
+      );
+
+      assert.ok(refused instanceof DomainError);
+      assert.equal(refused.code, 'STOCK_BELOW_RESERVED');
+      assert.deepEqual(refused.details, { onHand: 10, reserved: 8, delta: -3 });
+      assert.deepEqual(await levelOf(pair), { onHand: 10, reserved: 8 });
+      assert.equal((await listMovements(db, { ...pair, page: 1, limit: 10 })).total, 2);
+      await adjustOnHand(db, { ...pair, delta: -2, reason: 'damaged' }); // exactly down to reserved is fine
+      assert.deepEqual(await levelOf(pair), { onHand: 8, reserved: 8 });
+    });
+
+    it('refuses a zero delta and an unknown product or warehouse', async function () {
+      const pair = await stocked(10);
+      for (const [input, code] of [
+        [{ ...pair, delta: 0 }, 'VALIDATION_ERROR'],
+        [{ ...pair, delta: 1.5 }, 'VALIDATION_ERROR'],
+        [{ ...pair, productId: 'no-such-sku', delta: 1 }, 'NOT_FOUND'],
+        [{ ...pair, warehouseId: 'wh-nowhere', delta: 1 }, 'NOT_FOUND'],
+      ] as const) {
+        await assert.rejects(adjustOnHand(db, { ...input, reason: 'test' }), (err: unknown) => {
+          assert.ok(err instanceof DomainError);
+          assert.equal(err.code, code);
+          return true;
+        });
+      }
+      assert.deepEqual(await levelOf(pair), { onHand: 10, reserved: 0 });
+    });
+
+    it('pages the ledger newest first with the total count', async function () {
+      const pair = await stocked(100);
+      for (let i = 1; i <= 4; i++) await adjustOnHand(db, { ...pair, delta: -i, reason: `count ${i}` });
+
+      const first = await listMovements(db, { ...pair, page: 1, limit: 2 });
+      const last = await listMovements(db, { ...pair, page: 3, limit: 2 });
+      const beyond = await listMovements(db, { ...pair, page: 4, limit: 2 });
+
+      assert.deepEqual(first.items.map((m) => m.note), ['count 4', 'count 3']);
+      assert.deepEqual(last.items.map((m) => m.reason), ['stock_set']);
+      assert.deepEqual(beyond, { items: [], total: 5 });
+      assert.equal(first.total, 5);
+      assert.deepEqual(await listMovements(db, { productId: 'no-such-sku', warehouseId: pair.warehouseId, page: 1, limit: 2 }), {
+        items: [],
+        total: 0,
+      });
     });
   });
 

@@ -118,6 +118,19 @@ describe('order activities (real PostgreSQL)', function () {
       assert.equal((await orderRow(orderId))?.cancelReason, 'changed my mind');
     });
 
+    it('records when the order was first delivered, and keeps it when it is later returned', async function () {
+      const orderId = await placedOrder();
+      await activities.setOrderStatus(orderId, 'confirmed');
+      assert.equal((await orderRow(orderId))?.deliveredAt, null);
+
+      await activities.setOrderStatus(orderId, 'delivered');
+      const deliveredAt = (await orderRow(orderId))?.deliveredAt;
+      await activities.setOrderStatus(orderId, 'returned');
+
+      assert.ok(deliveredAt instanceof Date);
+      assert.deepEqual((await orderRow(orderId))?.deliveredAt, deliveredAt);
+    });
+
     it('changes nothing, not even updatedAt, when repeated', async function () {
       const orderId = await placedOrder();
       await activities.setOrderStatus(orderId, 'confirmed');

@@ -13,7 +13,7 @@ import {
 } from '../../activities/payments';
 import { createSandboxPaymentProvider } from '../../activities/sandbox-payment-provider';
 import { openDatabase, type Database, type Db } from '../../db/client';
-import { payments } from '../../db/schema';
+import { payments, refunds } from '../../db/schema';
 import { seedStockedProduct } from '../support/catalog';
 import { createTestDatabase } from '../support/database';
 import { expectRefusal } from '../support/refusal';
@@ -33,9 +33,9 @@ function countingSandbox() {
       calls.charge++;
       return sandbox.charge(request, signal);
     },
-    refund(providerRef, amount) {
+    refund(providerRef, amount, idempotencyKey) {
       calls.refund++;
-      return sandbox.refund(providerRef, amount);
+      return sandbox.refund(providerRef, amount, idempotencyKey);
     },
   };
   return { provider, calls };
@@ -174,6 +174,118 @@ describe('payment activities (real PostgreSQL)', function () {
 
     assert.equal(calls.refund, 0);
     assert.deepEqual((await paymentsOf(input.orderId)).map((p) => p.status), ['declined']);
+  });
+
+  async function refundsOf(orderId: string) {
+    return db
+      .select({ idempotencyKey: refunds.idempotencyKey, amount: refunds.amount })
+      .from(refunds)
+      .where(eq(refunds.orderId, orderId))
+      .orderBy(refunds.createdAt);
+  }
+
+  it('never charges twice when the attempt fails after the provider charged and is retried', async function () {
+    const input = await chargeFor('tok_visa');
+    const sandbox = createSandboxPaymentProvider();
+    const charged = new Set<string>();
+    let crashes = 1;
+    const crashing = createPaymentActivities(db, {
+      async charge(request, signal) {
+        const result = await sandbox.charge(request, signal);
+        if (result.status === 'succeeded') charged.add(result.providerRef);
+        if (crashes-- > 0) throw new Error('worker lost after the provider charged');
+        return result;
+      },
+      refund: (ref, amount, key) => sandbox.refund(ref, amount, key),
+    });
+    const run = () =>
+      activityEnvironment().run<[ChargePaymentInput], Payment, PaymentActivities['chargePayment']>(
+        crashing.chargePayment,
+        input,
+      );
+
+    await assert.rejects(run(), /worker lost/);
+    assert.deepEqual((await paymentsOf(input.orderId)).map((p) => p.status), ['pending']);
+    const retried = await run();
+
+    assert.equal(retried.status, 'succeeded');
+    assert.equal(charged.size, 1, 'one charge at the provider');
+    assert.deepEqual((await paymentsOf(input.orderId)).map((p) => [p.status, p.providerRef]), [['succeeded', [...charged][0]]]);
+  });
+
+  describe('refundPartial and refundPayment', function () {
+    it('refunds a part once per key, however often it runs, leaving the payment succeeded', async function () {
+      const input = await chargeFor('tok_visa');
+      await charge(input);
+      const refund = { orderId: input.orderId, amount: 1200, idempotencyKey: 'return:one' };
+
+      await Promise.all([activities.refundPartial(refund), activities.refundPartial(refund)]);
+      await activities.refundPartial(refund);
+
+      assert.deepEqual(await refundsOf(input.orderId), [{ idempotencyKey: 'return:one', amount: 1200 }]);
+      assert.equal((await paymentsOf(input.orderId))[0]?.status, 'succeeded');
+    });
+
+    it('refunds what is left after partial refunds, and closes the payment once everything is back', async function () {
+      const input = await chargeFor('tok_visa');
+      await charge(input);
+      await activities.refundPartial({ orderId: input.orderId, amount: 1200, idempotencyKey: 'return:a' });
+      await activities.refundPartial({ orderId: input.orderId, amount: 800, idempotencyKey: 'return:b' });
+
+      await activities.refundPayment(input.orderId);
+      await activities.refundPayment(input.orderId);
+
+      assert.deepEqual(await refundsOf(input.orderId), [
+        { idempotencyKey: 'return:a', amount: 1200 },
+        { idempotencyKey: 'return:b', amount: 800 },
+        { idempotencyKey: `${input.orderId}:payment:1:refund`, amount: 3000 },
+      ]);
+      assert.equal(calls.refund, 3);
+      const [payment] = await paymentsOf(input.orderId);
+      assert.equal(payment?.status, 'refunded');
+      assert.ok(payment?.refundedAt instanceof Date);
+    });
+
+    it('never refunds more than was paid: a partial refund is capped, and nothing left means nothing to do', async function () {
+      const input = await chargeFor('tok_visa'); // 5000 paid
+      await charge(input);
+
+      await activities.refundPartial({ orderId: input.orderId, amount: 4000, idempotencyKey: 'return:big' });
+      await activities.refundPartial({ orderId: input.orderId, amount: 4000, idempotencyKey: 'return:bigger' });
+      await activities.refundPartial({ orderId: input.orderId, amount: 10, idempotencyKey: 'return:late' });
+      await activities.refundPayment(input.orderId);
+
+      assert.deepEqual(await refundsOf(input.orderId), [
+        { idempotencyKey: 'return:big', amount: 4000 },
+        { idempotencyKey: 'return:bigger', amount: 1000 },
+      ]);
+      assert.equal(calls.refund, 2);
+      assert.equal((await paymentsOf(input.orderId))[0]?.status, 'refunded');
+    });
+
+    it('gives back exactly what was paid when a cancel and returns refund at the same time', async function () {
+      const input = await chargeFor('tok_visa');
+      await charge(input);
+
+      await Promise.all([
+        activities.refundPayment(input.orderId),
+        ...[1, 2, 3].map((n) => activities.refundPartial({ orderId: input.orderId, amount: 2000, idempotencyKey: `return:${n}` })),
+      ]);
+
+      const given = (await refundsOf(input.orderId)).reduce((sum, r) => sum + r.amount, 0);
+      assert.equal(given, 5000);
+      assert.equal((await paymentsOf(input.orderId))[0]?.status, 'refunded');
+    });
+
+    it('refunds nothing for an order that paid nothing', async function () {
+      const input = await chargeFor('tok_decline');
+      await expectRefusal(charge(input), 'PAYMENT_DECLINED');
+
+      await activities.refundPartial({ orderId: input.orderId, amount: 100, idempotencyKey: 'return:unpaid' });
+
+      assert.deepEqual(await refundsOf(input.orderId), []);
+      assert.equal(calls.refund, 0);
+    });
   });
 });
 

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Db } from '../../db/client';
 import { setOnHand, type InventoryLevel } from '../../db/inventory-levels';
-import { products, warehouses } from '../../db/schema';
+import { customers, products, warehouses } from '../../db/schema';
 
 export type Product = typeof products.$inferSelect;
 export type Warehouse = typeof warehouses.$inferSelect;
+export type Customer = typeof customers.$inferSelect;
 
 function uniqueId(prefix: string): string {
   return `${prefix}-${randomBytes(4).toString('hex')}`;
@@ -53,4 +54,18 @@ export async function seedStockedProduct(
   const warehouse = await seedWarehouse(db);
   await seedStock(db, { productId: product.id, warehouseId: warehouse.id, onHand });
   return { productId: product.id, warehouseId: warehouse.id };
+}
+
+/** A customer who may order (active) unless told otherwise; for an existing id, sets its status. */
+export async function seedCustomer(
+  db: Db,
+  fields: Partial<Pick<Customer, 'id' | 'email' | 'status'>> = {},
+): Promise<Customer> {
+  const id = fields.id ?? uniqueId('customer');
+  const [customer] = await db
+    .insert(customers)
+    .values({ id, email: `${id}@example.com`, status: 'active', ...fields })
+    .onConflictDoUpdate({ target: customers.id, set: { status: fields.status ?? 'active' } })
+    .returning();
+  return customer!;
 }
