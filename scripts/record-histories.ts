@@ -2,7 +2,9 @@
  * Records the histories the replay test (test/replay.test.ts) replays: real sagas, placed and
  * driven through the real API, against a real database, a real `temporal server start-dev` and
  * the real worker. Run `npm run record:histories` after a deliberate, patched() change to the
- * workflow, and commit what it writes to test/fixtures/histories/.
+ * workflow, and commit what it writes to test/fixtures/histories/. Keep the histories of the
+ * previous workflow version beside them (as `v1-<name>.json`), so the replay test goes on proving
+ * that sagas started before the change still replay.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -16,6 +18,13 @@ import { runTeardown } from '../test/support/teardown';
 const HISTORIES_DIR = join(__dirname, '..', 'test', 'fixtures', 'histories');
 const PRODUCT = 'sku-mug';
 const WAREHOUSE = 'wh-east';
+/** Allocated by the server: less in the first warehouse by priority than an order asks for. */
+const SPLIT_PRODUCT = 'sku-kettle';
+const SECOND_WAREHOUSE = 'wh-west';
+const CUSTOMER = 'alice';
+const VOUCHER = 'SPRING10';
+/** Short, so sagas that reach delivered close soon after; long enough to return goods in. */
+const RETURN_WINDOW = '10s';
 
 interface ApiAnswer {
   status: number;
@@ -24,6 +33,7 @@ interface ApiAnswer {
 
 interface OrderJson {
   id: string;
+  status: string;
   deliveryOrderIds: string[];
 }
 
@@ -58,6 +68,53 @@ const scenarios: Record<string, Scenario> = {
     assert.ok(row, 'the refused order was not recorded as rejected');
     await api.untilClosed(row.id);
     return row.id;
+  },
+  async 'paid-then-cancelled'(api) {
+    // With a voucher, so the late cancel gives the redemption back too.
+    const { id: orderId } = await api.expect<OrderJson>(201, 'POST', '/orders', api.orderBody(1, PRODUCT, VOUCHER));
+    await api.expect(200, 'POST', `/orders/${orderId}/payment`, { paymentToken: 'tok_visa' });
+    const cancelled = await api.expect<OrderJson>(200, 'POST', `/orders/${orderId}/cancel`, { reason: 'found it cheaper' });
+    assert.equal(cancelled.status, 'cancelled');
+    await api.untilClosed(orderId);
+    return orderId;
+  },
+  async 'declined-three-times'(api) {
+    const orderId = await api.place(1);
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      await api.expect(402, 'POST', `/orders/${orderId}/payment`, { paymentToken: 'tok_decline_card' });
+    }
+    await api.untilClosed(orderId);
+    assert.equal((await api.expect<OrderJson>(200, 'GET', `/orders/${orderId}`)).status, 'cancelled');
+    return orderId;
+  },
+  async returned(api) {
+    const orderId = await api.place(2);
+    const paid = await api.expect<OrderJson>(200, 'POST', `/orders/${orderId}/payment`, { paymentToken: 'tok_visa' });
+    await api.shipAndDeliver(paid.deliveryOrderIds);
+    await api.untilStatus(orderId, 'delivered');
+    await api.expect(201, 'POST', `/orders/${orderId}/returns`, {
+      items: [{ productId: PRODUCT, warehouseId: WAREHOUSE, quantity: 1 }],
+      reason: 'chipped',
+    });
+    await api.expect(201, 'POST', `/orders/${orderId}/returns`, {});
+    await api.untilClosed(orderId);
+    assert.equal((await api.expect<OrderJson>(200, 'GET', `/orders/${orderId}`)).status, 'returned');
+    return orderId;
+  },
+  async 'voucher-compensation'(api) {
+    return await api.voucherReleasedAfterShortStock();
+  },
+  async 'allocation-across-warehouses'(api) {
+    const order = await api.expect<OrderJson>(201, 'POST', '/orders', {
+      customerId: CUSTOMER,
+      items: [{ productId: SPLIT_PRODUCT, quantity: 5 }],
+      shippingAddress: '1 Main St',
+    });
+    const paid = await api.expect<OrderJson>(200, 'POST', `/orders/${order.id}/payment`, { paymentToken: 'tok_visa' });
+    assert.equal(paid.deliveryOrderIds.length, 2, 'the order was not split across both warehouses');
+    await api.shipAndDeliver(paid.deliveryOrderIds);
+    await api.untilClosed(order.id); // the return window closes
+    return order.id;
   },
   async 'workflow-cancelled-after-payment'(api) {
     const orderId = await api.place(1);
@@ -94,17 +151,56 @@ class OrderApi {
   }
 
   async seedCatalog(): Promise<void> {
-    await this.expect(201, 'PUT', `/products/${PRODUCT}`, { name: 'Mug', price: 1999, currency: 'USD', active: true });
+    await this.expect(201, 'PUT', `/customers/${CUSTOMER}`, { email: 'alice@example.com', status: 'active' });
+    await this.expect(201, 'PUT', `/vouchers/${VOUCHER}`, { kind: 'percent', value: 10, active: true });
     await this.expect(201, 'PUT', `/warehouses/${WAREHOUSE}`, { name: 'East', priority: 1 });
-    await this.expect(200, 'PUT', `/inventory/${PRODUCT}/${WAREHOUSE}`, { onHand: 100, lowStockThreshold: 5 });
+    await this.expect(201, 'PUT', `/warehouses/${SECOND_WAREHOUSE}`, { name: 'West', priority: 2 });
+    await this.stock(PRODUCT, 'Mug', { [WAREHOUSE]: 100 });
+    await this.stock(SPLIT_PRODUCT, 'Kettle', { [WAREHOUSE]: 3, [SECOND_WAREHOUSE]: 5 });
   }
 
-  orderBody(quantity: number) {
+  async stock(productId: string, name: string, onHand: Record<string, number>): Promise<void> {
+    await this.expect(201, 'PUT', `/products/${productId}`, { name, price: 1999, currency: 'USD', active: true });
+    for (const [warehouseId, units] of Object.entries(onHand)) {
+      await this.expect(200, 'PUT', `/inventory/${productId}/${warehouseId}`, { onHand: units, lowStockThreshold: 0 });
+    }
+  }
+
+  orderBody(quantity: number, productId = PRODUCT, voucherCode?: string) {
     return {
-      customerId: 'alice',
-      items: [{ productId: PRODUCT, warehouseId: WAREHOUSE, quantity }],
+      customerId: CUSTOMER,
+      items: [{ productId, warehouseId: WAREHOUSE, quantity }],
       shippingAddress: '1 Main St',
+      ...(voucherCode ? { voucherCode } : {}),
     };
+  }
+
+  /**
+   * A saga that redeemed the voucher and then found the stock short, so gave the voucher back.
+   * The availability check answers without locks, so only orders racing for the last unit get
+   * past it and lose at the reservation; races are run until one did.
+   */
+  async voucherReleasedAfterShortStock(): Promise<string> {
+    for (let round = 1; round <= 20; round++) {
+      const productId = `sku-last-lamp-${round}`;
+      await this.stock(productId, 'Lamp', { [WAREHOUSE]: 1 });
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, () => this.call('POST', '/orders', this.orderBody(1, productId, VOUCHER))),
+      );
+      assert.deepEqual(
+        [...new Set(answers.map((answer) => answer.status))].sort(),
+        [201, 409],
+        'one order takes the last unit, the others are refused',
+      );
+      const [lost] = await this.stack.database.sql<{ id: string }[]>`
+        select o.id from orders o join voucher_redemptions r on r.order_id = o.id
+        where o.status = 'rejected' and r.status = 'released'`;
+      if (lost) {
+        await this.untilClosed(lost.id);
+        return lost.id;
+      }
+    }
+    throw new Error('no order lost the race at the reservation in 20 rounds');
   }
 
   async place(quantity: number): Promise<string> {
@@ -122,6 +218,15 @@ class OrderApi {
 
   saga(orderId: string): WorkflowHandle {
     return this.stack.client.workflow.getHandle(workflowIdFor(orderId));
+  }
+
+  /** Waits until the read model shows the order in `status` (signals are applied after the API answers). */
+  async untilStatus(orderId: string, status: string): Promise<void> {
+    for (let tries = 0; tries < 200; tries++) {
+      if ((await this.expect<OrderJson>(200, 'GET', `/orders/${orderId}`)).status === status) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.fail(`order ${orderId} never became ${status}`);
   }
 
   /** Waits until the saga has closed, however it ended. */
@@ -156,7 +261,7 @@ async function recordOn(stack: Stack, toRecord: Record<string, Scenario>): Promi
 async function main(): Promise<void> {
   mkdirSync(HISTORIES_DIR, { recursive: true });
   try {
-    await recordOn(await startStack(), scenarios);
+    await recordOn(await startStack({ env: { RETURN_WINDOW } }), scenarios);
     await recordOn(await startStack({ env: { RESERVATION_TTL: '2s' } }), { expiry: expiryScenario });
   } finally {
     await runTeardown();

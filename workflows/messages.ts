@@ -5,6 +5,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { OrderLineRequest, OrderStatus } from '../domain/order';
+import type { StockLine } from '../domain/stock';
 
 export const ORDER_WORKFLOW_TYPE = 'orderWorkflow';
 
@@ -26,6 +27,8 @@ export interface PlaceOrderInput {
   reservationTtlMs: number;
   /** How long one call to the payment provider may take (PAYMENT_TIMEOUT). */
   paymentTimeoutMs: number;
+  /** How long after delivery goods may be returned (RETURN_WINDOW). Absent in sagas started before returns existed. */
+  returnWindowMs?: number;
 }
 
 /** What the saga knows of its order right now; answered by the `state` query and every update. */
@@ -38,6 +41,9 @@ export interface OrderState {
   cancelReason: string | null;
   /** Set when the order was rejected: the contract error code and message. */
   failure: { code: string; message: string } | null;
+  /** When the last delivery order was delivered; returns are accepted until returnWindowEndsAt. */
+  deliveredAt?: string | null;
+  returnWindowEndsAt?: string | null;
 }
 
 export interface PlaceOrderRequest {
@@ -52,6 +58,19 @@ export interface CancelRequest {
   reason: string | null;
 }
 
+export interface ReturnRequest {
+  /** Chosen by the API, so a retried request lands on the same return. */
+  returnId: string;
+  /** What comes back; null means everything delivered and not yet returned. */
+  items: StockLine[] | null;
+  reason: string | null;
+}
+
+export interface ReturnOutcome {
+  returnId: string;
+  refundAmount: number;
+}
+
 export interface DeliveryOrderEvent {
   deliveryOrderId: string;
 }
@@ -62,6 +81,8 @@ export const placeOrder = defineUpdate<OrderState, [PlaceOrderRequest]>('placeOr
 export const payOrder = defineUpdate<OrderState, [PaymentRequest]>('pay');
 /** Cancels and compensates; fails with ORDER_NOT_CANCELLABLE. */
 export const cancelOrder = defineUpdate<OrderState, [CancelRequest]>('cancel');
+/** Takes delivered goods back within the return window; fails with RETURN_NOT_ALLOWED. */
+export const returnOrder = defineUpdate<ReturnOutcome, [ReturnRequest]>('return');
 /** From the warehouse, through the delivery-order endpoints. */
 export const deliveryOrderShipped = defineSignal<[DeliveryOrderEvent]>('shipped');
 export const deliveryOrderDelivered = defineSignal<[DeliveryOrderEvent]>('delivered');

@@ -1,16 +1,26 @@
 /**
- * OrderWorkflow: one saga per order (workflow id `order-<orderId>`). It reserves the stock, holds
- * it for payment on a durable timer, takes payment, deducts the stock and follows the delivery;
- * a refusal, a cancel, the expiry or a cancelled workflow gives back what was taken.
+ * OrderWorkflow: one saga per order (workflow id `order-<orderId>`). It checks the customer,
+ * redeems the voucher, reserves the stock, holds it for payment on a durable timer, takes payment,
+ * deducts the stock and follows the delivery, then takes returns until the return window closes;
+ * a refusal, a cancel, the expiry, a failure or a cancelled workflow gives back what was taken.
  *
  * Deterministic code only: activities are reached through proxies, time is workflow time.
+ *
+ * Sagas started by older code must replay unchanged, so each new step is behind a patch:
+ * - `customer-check`: validateCustomer before anything else;
+ * - `cancel-after-payment`: restockStock and cancelDeliveryOrders pushed once stock is deducted,
+ *   and with them the late cancel (a saga without those compensations cannot be cancelled after payment);
+ * - `cancel-after-declines`: the saga cancels itself after the third declined payment;
+ * - `return-window`: after delivery the saga stays open for returns until the window closes.
  */
 import {
+  ActivityFailure,
   allHandlersFinished,
   CancellationScope,
   condition,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertMemo,
@@ -18,10 +28,12 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ReservedOrder } from '../activities/inventory';
+import type { RecordedReturn } from '../activities/returns';
 import { DomainError, type ErrorCode } from '../domain/errors';
 import { fromTemporalFailure, toApplicationFailure } from '../domain/failure';
-import type { OrderStatus, Quote } from '../domain/order';
-import type { ReleaseReason } from '../domain/stock';
+import type { AllocatedLine, OrderStatus, Quote } from '../domain/order';
+import type { ReleaseReason, StockLine } from '../domain/stock';
+import { applyDiscount } from '../domain/voucher';
 import { Compensations } from './compensations';
 import { Lock } from './lock';
 import {
@@ -33,21 +45,31 @@ import {
   OrderStatusAttribute,
   payOrder,
   placeOrder,
+  returnOrder,
   type OrderState,
   type PlaceOrderInput,
+  type ReturnOutcome,
+  type ReturnRequest,
 } from './messages';
 
 // Database-backed steps: retried until they succeed, unless they refuse for a business reason.
 const {
+  validateCustomer,
   checkAvailability,
+  redeemVoucher,
+  releaseVoucher,
   reserveStock,
   releaseStock,
   commitStock,
+  restockStock,
   rejectOrder,
   setOrderStatus,
   createDeliveryOrders,
+  cancelDeliveryOrders,
   markDeliveryOrder,
   refundPayment,
+  refundPartial,
+  recordReturn,
 } = proxyActivities<Activities>({ startToCloseTimeout: '30s' });
 
 /** What settled an order that was awaiting payment. */
@@ -62,6 +84,11 @@ interface DeliveryEvent {
 }
 
 const OPERATOR_CANCEL_REASON = 'the order workflow was cancelled';
+/** Declined payments an order survives; the next decline cancels it. */
+const MAX_DECLINES = 3;
+const DECLINED_CANCEL_REASON = `payment declined ${MAX_DECLINES} times`;
+/** RETURN_WINDOW's default, for sagas started before the API passed returnWindowMs. */
+const DEFAULT_RETURN_WINDOW_MS = 30 * 24 * 60 * 60_000;
 
 export async function orderWorkflow(input: PlaceOrderInput): Promise<OrderState> {
   const { chargePayment } = proxyActivities<Activities>({
@@ -79,17 +106,39 @@ export async function orderWorkflow(input: PlaceOrderInput): Promise<OrderState>
     paymentAttempts: 0,
     cancelReason: null,
     failure: null,
+    deliveredAt: null,
+    returnWindowEndsAt: null,
   };
   const saga = new Compensations<ReleaseReason>();
-  // Serialises pay, cancel and the expiry, so a cancel or the expiry waits for a charge in flight.
-  const paymentLock = new Lock();
+  // Serialises pay, cancel, returns, the expiry and the end of the return window, so none of
+  // them acts on an order a charge or a return in flight is still changing.
+  const lock = new Lock();
   const deliveryEvents: DeliveryEvent[] = [];
+  const stages = new Map<string, DeliveryStage>();
   let quote: Quote | undefined;
+  // What reserveStock held, per warehouse; absent in sagas reserved before allocation existed.
+  let allocation: AllocatedLine[] | undefined;
   let refusal: Error | undefined;
   let decision: Decision | undefined;
+  let declines = 0;
+  let lateCancelSupported = false;
+  let lateCancel: { reason: string | null } | undefined;
+  // Whether this saga takes returns: decided when the last delivery order is delivered, closed with the window.
+  let returnsOpen = false;
+  // Set once the saga is being unwound after a failure or a cancelled workflow: nothing more is accepted.
+  let unwinding = false;
 
   const snapshot = (): OrderState => ({ ...state, deliveryOrderIds: [...state.deliveryOrderIds] });
   const awaitingPayment = () => state.status === 'awaiting_payment' && decision === undefined;
+  const cancellableAfterPayment = () =>
+    lateCancelSupported && state.status === 'confirmed' && lateCancel === undefined && !unwinding && !shipmentReported();
+  // By the clock, not only the timer: a return may arrive in the same activation as the window's end.
+  const returnable = () =>
+    returnsOpen &&
+    !unwinding &&
+    state.status !== 'returned' &&
+    state.returnWindowEndsAt != null &&
+    Date.now() < Date.parse(state.returnWindowEndsAt);
 
   setHandler(
     placeOrder,
@@ -97,6 +146,7 @@ export async function orderWorkflow(input: PlaceOrderInput): Promise<OrderState>
       // Update-with-Start answers once the stock is reserved, or with the refusal.
       await condition(() => state.status !== 'pending');
       if (refusal) throw refusal;
+      if (state.status === 'cancelled') throw sagaEnded('INVENTORY_UNAVAILABLE');
       return snapshot();
     },
     {
@@ -111,15 +161,25 @@ export async function orderWorkflow(input: PlaceOrderInput): Promise<OrderState>
   setHandler(
     payOrder,
     async ({ paymentToken }) => {
-      await paymentLock.runExclusive(async () => {
-        // Checked again under the lock: a racing cancel or the expiry may have won meanwhile.
-        if (!awaitingPayment() || !quote) throw notPayable();
-        state.paymentAttempts += 1;
-        await charge(quote, paymentToken, state.paymentAttempts);
-        saga.push(() => refundPayment(input.orderId));
-        decision = { outcome: 'paid' };
-      });
+      try {
+        await lock.runExclusive(async () => {
+          // Checked again under the lock: a racing cancel or the expiry may have won meanwhile.
+          if (!awaitingPayment() || !quote) throw notPayable();
+          state.paymentAttempts += 1;
+          await charge(quote, paymentToken);
+          saga.push(() => refundPayment(input.orderId));
+          decision = { outcome: 'paid' };
+        });
+      } catch (err) {
+        // The decline that used up the order's chances: the payer hears of the decline once the
+        // stock is given back, so what they read next is the cancelled order.
+        if (decision?.outcome === 'cancelled' && decision.reason === DECLINED_CANCEL_REASON) {
+          await condition(() => state.status !== 'awaiting_payment');
+        }
+        throw err;
+      }
       await condition(() => state.status !== 'awaiting_payment');
+      if (state.status === 'cancelled') throw sagaEnded('ORDER_NOT_PAYABLE');
       return snapshot();
     },
     {
@@ -132,17 +192,41 @@ export async function orderWorkflow(input: PlaceOrderInput): Promise<OrderState>
   setHandler(
     cancelOrder,
     async ({ reason }) => {
-      await paymentLock.runExclusive(async () => {
-        // Checked again under the lock: a charge that was in flight may have succeeded.
-        if (!awaitingPayment()) throw notCancellable();
-        decision = { outcome: 'cancelled', reason };
+      await lock.runExclusive(async () => {
+        // Checked again under the lock. A charge that was in flight may have succeeded: the cancel
+        // that raced it loses with 409, as pay and cancel always race; a cancel sent once the
+        // order is confirmed is a late cancel, compensated in full.
+        if (awaitingPayment()) decision = { outcome: 'cancelled', reason };
+        else if (cancellableAfterPayment()) lateCancel = { reason };
+        else throw notCancellable();
       });
-      await condition(() => state.status !== 'awaiting_payment');
+      await condition(() => state.status === 'cancelled');
       return snapshot();
     },
     {
       validator: (_cancel) => {
-        if (!awaitingPayment()) throw notCancellable();
+        if (!awaitingPayment() && !cancellableAfterPayment()) throw notCancellable();
+      },
+    },
+  );
+
+  setHandler(
+    returnOrder,
+    (request) =>
+      lock.runExclusive(async () => {
+        // The read model may already say delivered while the saga is still recording it.
+        await condition(() => state.status === 'delivered' || state.status === 'returned' || unwinding);
+        // Checked again under the lock: the window may have closed, or an earlier return took everything back.
+        if (!returnable()) throw notReturnable();
+        return await takeBack(request);
+      }),
+    {
+      validator: ({ items }) => {
+        if (!returnable()) throw notReturnable();
+        const unknown = items && notInOrder(items);
+        if (unknown) {
+          throw contractFailure('RETURN_NOT_ALLOWED', `order ${input.orderId} did not deliver ${unknown}`);
+        }
       },
     },
   );
@@ -159,7 +243,9 @@ export async function orderWorkflow(input: PlaceOrderInput): Promise<OrderState>
       const settled = await paymentCancelOrExpiry(reservation.expiresAt);
       if (settled.outcome === 'paid') {
         await confirm();
-        await followDeliveries();
+        const cancelled = await followDeliveries();
+        if (cancelled) await giveBack({ outcome: 'cancelled', reason: cancelled.reason });
+        else if (returnsOpen) await acceptReturns();
       } else {
         await giveBack(settled);
       }
@@ -170,11 +256,13 @@ export async function orderWorkflow(input: PlaceOrderInput): Promise<OrderState>
   }
   return await finish();
 
-  /** Prices and reserves the order; undefined when it was refused (and recorded as rejected). */
+  /** Checks the customer, prices, redeems and reserves; undefined when refused (and recorded as rejected). */
   async function reserve(): Promise<ReservedOrder | undefined> {
     let reserved: ReservedOrder;
     try {
-      const priced = await checkAvailability(input.items);
+      if (patched('customer-check')) await validateCustomer(input.customerId);
+      let priced = await checkAvailability(input.items);
+      if (input.voucherCode !== null) priced = await redeem(input.voucherCode, priced);
       quote = priced;
       const expiresAt = new Date(Date.now() + input.reservationTtlMs).toISOString();
       // Not cancellable: once asked for, whether the hold exists must be known, so that its
@@ -197,14 +285,35 @@ export async function orderWorkflow(input: PlaceOrderInput): Promise<OrderState>
       return undefined;
     }
     saga.push((reason) => releaseStock(input.orderId, reason));
+    allocation = reserved.lines;
     state.reservationExpiresAt = reserved.expiresAt;
     upsertMemo({ total: quote.total, currency: quote.currency });
     enter('awaiting_payment');
     return reserved;
   }
 
-  /** Records the refusal, so a repeated request gets the same answer, and ends the saga rejected. */
+  /** Takes one use of the voucher for this order and prices the discount in. */
+  async function redeem(code: string, priced: Quote): Promise<Quote> {
+    // Not cancellable, like the hold: a redemption taken must have its release on the stack.
+    const { discount } = await CancellationScope.nonCancellable(() =>
+      redeemVoucher({
+        orderId: input.orderId,
+        code,
+        subtotal: priced.subtotal,
+        currency: priced.currency,
+        at: new Date(Date.now()).toISOString(),
+      }),
+    );
+    saga.push(() => releaseVoucher(input.orderId));
+    return applyDiscount(priced, discount);
+  }
+
+  /**
+   * Gives back what placing took (a redeemed voucher), records the refusal, so a repeated request
+   * gets the same answer, and ends the saga rejected.
+   */
   async function reject(refused: DomainError): Promise<void> {
+    await saga.unwind('compensation');
     await rejectOrder({
       orderId: input.orderId,
       customerId: input.customerId,
@@ -225,10 +334,10 @@ export async function orderWorkflow(input: PlaceOrderInput): Promise<OrderState>
     const remainingMs = Date.parse(expiresAt) - Date.now();
     await condition(() => decision !== undefined, Math.max(1, remainingMs));
     // The hold lapsed (unless decided): a charge in flight gets its outcome first, it may have gone through.
-    return decision ?? (await paymentLock.runExclusive(async () => (decision ??= { outcome: 'expired' })));
+    return decision ?? (await lock.runExclusive(async () => (decision ??= { outcome: 'expired' })));
   }
 
-  async function charge(priced: Quote, paymentToken: string | null, attempt: number): Promise<void> {
+  async function charge(priced: Quote, paymentToken: string | null): Promise<void> {
     try {
       // Not cancellable: whether the card was charged must be known, or its refund could be missed.
       await CancellationScope.nonCancellable(() =>
@@ -237,29 +346,44 @@ export async function orderWorkflow(input: PlaceOrderInput): Promise<OrderState>
           amount: priced.total,
           currency: priced.currency,
           paymentToken,
-          // One key per attempt: retries of this attempt never charge twice, a new attempt may.
-          idempotencyKey: `${input.orderId}:payment:${attempt}`,
+          // A new key only after a decline: an attempt that went unanswered may have charged, so
+          // trying it again must reuse its key, and the provider answers it without charging twice.
+          idempotencyKey: `${input.orderId}:payment:${declines + 1}`,
         }),
       );
     } catch (err) {
-      throw toApplicationFailure(
+      const refused =
         fromTemporalFailure(err) ??
-          new DomainError('PAYMENT_UNAVAILABLE', 'the payment provider did not answer; the order can still be paid'),
-      );
+        new DomainError('PAYMENT_UNAVAILABLE', 'the payment provider did not answer; the order can still be paid');
+      if (refused.code === 'PAYMENT_DECLINED') {
+        declines += 1;
+        if (declines >= MAX_DECLINES && patched('cancel-after-declines')) {
+          decision = { outcome: 'cancelled', reason: DECLINED_CANCEL_REASON };
+        }
+      }
+      throw toApplicationFailure(refused);
     }
   }
 
   async function confirm(): Promise<void> {
+    // Sagas confirmed before late cancels existed pushed neither compensation and stay uncancellable.
+    lateCancelSupported = patched('cancel-after-payment');
     await commitStock(input.orderId);
+    if (lateCancelSupported) saga.push(() => restockStock(input.orderId));
     state.deliveryOrderIds = await createDeliveryOrders(input.orderId);
+    if (lateCancelSupported) saga.push(() => cancelDeliveryOrders(input.orderId));
+    for (const id of state.deliveryOrderIds) stages.set(id, 'reserved');
     await record('confirmed');
   }
 
-  /** Applies the warehouse's shipped/delivered signals until every delivery order is delivered. */
-  async function followDeliveries(): Promise<void> {
-    const stages = new Map<string, DeliveryStage>(state.deliveryOrderIds.map((id) => [id, 'reserved']));
+  /**
+   * Applies the warehouse's shipped/delivered signals until every delivery order is delivered;
+   * returns the cancel request instead when one is accepted before anything shipped.
+   */
+  async function followDeliveries(): Promise<{ reason: string | null } | undefined> {
     while ([...stages.values()].some((stage) => stage !== 'delivered')) {
-      await condition(() => deliveryEvents.length > 0);
+      await condition(() => deliveryEvents.length > 0 || lateCancel !== undefined);
+      if (lateCancel) return lateCancel;
       const { deliveryOrderId, stage } = deliveryEvents.shift()!;
       const current = stages.get(deliveryOrderId);
       // Someone else's delivery order, or a repeat: nothing to do.
@@ -275,11 +399,71 @@ export async function orderWorkflow(input: PlaceOrderInput): Promise<OrderState>
       }
       stages.set(deliveryOrderId, stage);
       const status = orderStatusFor([...stages.values()]);
+      if (status === 'delivered') {
+        state.deliveredAt = new Date(Date.now()).toISOString();
+        const windowMs = input.returnWindowMs ?? DEFAULT_RETURN_WINDOW_MS;
+        state.returnWindowEndsAt = new Date(Date.now() + windowMs).toISOString();
+        // Before the status is written, so a return asked for as soon as the read model says
+        // delivered is already accepted. Sagas delivered before returns existed ended at delivered.
+        returnsOpen = patched('return-window');
+      }
       if (status !== state.status) await record(status);
     }
+    return undefined;
   }
 
-  /** Cancelled or expired before payment: the stock goes back, then the read model says so. */
+  /** Whether the warehouse reported any of this order's delivery orders shipped, applied or still queued. */
+  function shipmentReported(): boolean {
+    return (
+      [...stages.values()].some((stage) => stage !== 'reserved') ||
+      deliveryEvents.some((event) => stages.has(event.deliveryOrderId))
+    );
+  }
+
+  /** Delivered: returns are taken until the window closes (a durable timer) or everything came back. */
+  async function acceptReturns(): Promise<void> {
+    const remainingMs = Date.parse(state.returnWindowEndsAt!) - Date.now();
+    await condition(() => state.status === 'returned', Math.max(1, remainingMs));
+    // A return accepted inside the window finishes first; none is accepted after this.
+    await lock.runExclusive(async () => void (returnsOpen = false));
+  }
+
+  /** One return: the goods back on hand, then their share of the money back to the customer. */
+  async function takeBack({ returnId, items, reason }: ReturnRequest): Promise<ReturnOutcome> {
+    let recorded: RecordedReturn;
+    try {
+      recorded = await recordReturn({ orderId: input.orderId, returnId, items, reason });
+    } catch (err) {
+      const refused = fromTemporalFailure(err);
+      throw refused ? toApplicationFailure(refused) : err;
+    }
+    // Nothing to send back when the returned lines were fully discounted.
+    if (recorded.refundAmount > 0) {
+      await refundPartial({ orderId: input.orderId, amount: recorded.refundAmount, idempotencyKey: `return:${returnId}` });
+    }
+    if (recorded.everythingReturned) await record('returned');
+    return { returnId: recorded.returnId, refundAmount: recorded.refundAmount };
+  }
+
+  /** A line the order never held, described for the refusal; undefined when every line is the order's. */
+  function notInOrder(items: StockLine[]): string | undefined {
+    // Sagas reserved before allocation existed do not know their lines: recordReturn decides alone.
+    if (!allocation) return undefined;
+    const held = new Map<string, number>();
+    for (const line of allocation) {
+      const key = `${line.productId} from ${line.warehouseId}`;
+      held.set(key, (held.get(key) ?? 0) + line.quantity);
+    }
+    const asked = new Map<string, number>();
+    for (const item of items) {
+      const key = `${item.productId} from ${item.warehouseId}`;
+      asked.set(key, (asked.get(key) ?? 0) + item.quantity);
+    }
+    const [key, quantity] = [...asked].find(([key, quantity]) => quantity > (held.get(key) ?? 0)) ?? [];
+    return key === undefined ? undefined : `${quantity} × ${key}`;
+  }
+
+  /** Cancelled or expired before shipment: everything taken goes back, then the read model says so. */
   function giveBack(settled: Exclude<Decision, { outcome: 'paid' }>): Promise<void> {
     // Not cancellable as a whole, so a cancelled workflow cannot leave the order half given back.
     return CancellationScope.nonCancellable(async () => {
@@ -288,20 +472,29 @@ export async function orderWorkflow(input: PlaceOrderInput): Promise<OrderState>
     });
   }
 
-  /** After a failure or a cancelled workflow: give back everything, newest first. */
+  /** After a failure or a cancelled workflow: give back everything, newest first, and record why. */
   async function compensateAfter(err: unknown): Promise<void> {
-    // Closes the order to pay and cancel, once a charge in flight has settled: if it went
-    // through, its refund must be on the stack before unwinding.
-    await paymentLock.runExclusive(async () => void (decision ??= { outcome: 'cancelled', reason: OPERATOR_CANCEL_REASON }));
-    if (!isCancellation(err)) {
-      log.error('order saga failed; compensating', { error: String(err) });
-      await saga.unwind('compensation');
+    // Refuses whatever arrives from now on; a return waiting for the delivered status gives up.
+    unwinding = true;
+    // Closes the order to pay and cancel once a charge or return in flight has settled: if a
+    // charge went through, its refund must be on the stack before unwinding.
+    await lock.runExclusive(async () => void (decision ??= { outcome: 'cancelled', reason: OPERATOR_CANCEL_REASON }));
+    if (isCancellation(err)) {
+      await saga.unwind('cancelled');
+      await closeCancelled(OPERATOR_CANCEL_REASON);
       return;
     }
-    await saga.unwind('cancelled');
+    const step = failedStep(err);
+    log.error('order saga failed; compensating', { step, error: String(err) });
+    await saga.unwind('compensation');
+    await closeCancelled(`failed: ${step}`);
+  }
+
+  async function closeCancelled(reason: string): Promise<void> {
     // Before stock was reserved there is no order row to update, only the saga's own status.
-    if (state.status === 'pending') enter('cancelled');
-    else await record('cancelled', OPERATOR_CANCEL_REASON);
+    if (state.status !== 'pending') return await record('cancelled', reason);
+    state.cancelReason = reason;
+    enter('cancelled');
   }
 
   /** Lets in-flight updates (a placeOrder waiting for its answer) reply before the run closes. */
@@ -330,7 +523,30 @@ export async function orderWorkflow(input: PlaceOrderInput): Promise<OrderState>
   }
 
   function notCancellable(): Error {
-    return contractFailure('ORDER_NOT_CANCELLABLE', `order ${input.orderId} can no longer be cancelled (${phase()})`);
+    const why = shipmentReported() ? 'a delivery order has shipped' : phase();
+    return contractFailure('ORDER_NOT_CANCELLABLE', `order ${input.orderId} can no longer be cancelled (${why})`);
+  }
+
+  function notReturnable(): Error {
+    const why =
+      state.status === 'returned'
+        ? 'everything delivered already came back'
+        : state.status === 'delivered' && state.returnWindowEndsAt
+          ? `the return window closed at ${state.returnWindowEndsAt}`
+          : `it is ${state.status}, not delivered`;
+    return contractFailure('RETURN_NOT_ALLOWED', `order ${input.orderId} takes no returns: ${why}`);
+  }
+
+  /**
+   * The saga ended (failed or was cancelled) before it could answer. Still a contract answer, never
+   * a 500: placing answers INVENTORY_UNAVAILABLE (nothing is held), paying ORDER_NOT_PAYABLE (any
+   * charge was refunded by the compensations).
+   */
+  function sagaEnded(code: 'INVENTORY_UNAVAILABLE' | 'ORDER_NOT_PAYABLE'): Error {
+    return contractFailure(
+      code,
+      `order ${input.orderId} ended ${state.status} (${state.cancelReason ?? 'no reason recorded'})`,
+    );
   }
 
   /** The status as a caller should understand it, including a decision not yet carried out. */
@@ -343,6 +559,11 @@ function orderStatusFor(stages: readonly DeliveryStage[]): OrderStatus {
   if (stages.every((stage) => stage === 'delivered')) return 'delivered';
   if (stages.every((stage) => stage !== 'reserved')) return 'shipped';
   return 'confirmed';
+}
+
+/** Names the step a non-business failure escaped from, for the cancel reason `failed: <step>`. */
+function failedStep(err: unknown): string {
+  return err instanceof ActivityFailure && err.activityType ? err.activityType : 'workflow';
 }
 
 /** A refusal with a contract code, as handlers must throw it (ApplicationFailure, type = code). */

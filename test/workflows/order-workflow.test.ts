@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { CancelledFailure } from '@temporalio/common';
+import { setTimeout } from 'node:timers/promises';
+import { ActivityFailure, CancelledFailure } from '@temporalio/common';
 import { WithStartWorkflowOperation, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
@@ -17,6 +18,7 @@ import {
   OrderStatusAttribute,
   payOrder,
   placeOrder,
+  returnOrder,
   type OrderState,
   type PlaceOrderInput,
 } from '../../workflows/messages';
@@ -25,6 +27,7 @@ import { sharedWorkflowBundle, startTimeSkippingServer } from '../support/tempor
 import { CallLog, fakeActivities, Gate, UNIT_PRICE, type FakeActivityOptions } from './fake-activities';
 
 const FIFTEEN_MINUTES = 15 * 60_000;
+const DAY = 24 * 60 * 60_000;
 
 type OrderHandle = WorkflowHandle<typeof orderWorkflow>;
 
@@ -40,22 +43,38 @@ describe('orderWorkflow (time-skipping, stub activities)', function () {
   });
 
   /** Runs `body` with a worker of its own whose fake activities record into a fresh log. */
-  async function withWorker(options: FakeActivityOptions, body: (saga: SagaDriver) => Promise<void>): Promise<void> {
-    const log = new CallLog();
-    const taskQueue = `order-workflow-test-${randomUUID()}`;
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: await sharedWorkflowBundle(),
-      activities: fakeActivities(log, options),
-    });
-    const saga = new SagaDriver(env, taskQueue, log);
+  async function withWorker(
+    options: FakeActivityOptions,
+    body: (saga: SagaDriver) => Promise<void>,
+    server: TestWorkflowEnvironment = env,
+  ): Promise<void> {
+    const saga = new SagaDriver(server, `order-workflow-test-${randomUUID()}`, new CallLog());
     try {
-      await worker.runUntil(body(saga));
+      await runWorker(saga, options, () => body(saga));
     } finally {
       // Sagas left open (awaiting payment, awaiting delivery) would fire timers in later tests.
       await saga.terminateOpenSagas();
     }
+  }
+
+  /**
+   * Polls the saga's task queue until `body` settles; meanwhile its sagas can make progress.
+   * `uncached`: keeps no saga in memory, so none is bound to this worker (a sticky queue) after it stops.
+   */
+  async function runWorker(
+    saga: SagaDriver,
+    options: FakeActivityOptions,
+    body: () => Promise<void>,
+    { uncached = false } = {},
+  ): Promise<void> {
+    const worker = await Worker.create({
+      connection: saga.env.nativeConnection,
+      taskQueue: saga.taskQueue,
+      workflowBundle: await sharedWorkflowBundle(),
+      activities: fakeActivities(saga.log, options),
+      ...(uncached ? { maxCachedWorkflows: 0 } : {}),
+    });
+    await worker.runUntil(body());
   }
 
   it('places the order with Update-with-Start and holds the stock for the reservation TTL', async function () {
@@ -63,7 +82,7 @@ describe('orderWorkflow (time-skipping, stub activities)', function () {
       const { state, handle } = await saga.place();
 
       assert.equal(state.status, 'awaiting_payment');
-      assert.deepEqual(saga.log.names(), ['checkAvailability', 'reserveStock']);
+      assert.deepEqual(saga.log.names(), ['validateCustomer', 'checkAvailability', 'reserveStock']);
       const [reservation] = saga.log.argsOf('reserveStock')[0] as [{ expiresAt: string; quote: { total: number } }];
       assert.equal(reservation.quote.total, 2 * UNIT_PRICE);
       assert.equal(state.reservationExpiresAt, reservation.expiresAt);
@@ -209,14 +228,18 @@ describe('orderWorkflow (time-skipping, stub activities)', function () {
     });
   });
 
-  it('refuses pay and cancel once the order is confirmed', async function () {
+  it('refuses pay once the order is confirmed, and cancel once a delivery order has shipped', async function () {
     await withWorker({}, async (saga) => {
       const { handle } = await saga.place();
-      await handle.executeUpdate(payOrder, { args: [{ paymentToken: null }] });
+      const paid = await handle.executeUpdate(payOrder, { args: [{ paymentToken: null }] });
+      await handle.signal(deliveryOrderShipped, { deliveryOrderId: paid.deliveryOrderIds[0]! });
 
       assert.equal((await refusalOf(handle.executeUpdate(payOrder, { args: [{ paymentToken: null }] }))).code, 'ORDER_NOT_PAYABLE');
       assert.equal((await refusalOf(handle.executeUpdate(cancelOrder, { args: [{ reason: null }] }))).code, 'ORDER_NOT_CANCELLABLE');
       assert.equal(saga.log.argsOf('chargePayment').length, 1);
+      assert.deepEqual(saga.log.argsOf('refundPayment'), []);
+      assert.deepEqual(saga.log.argsOf('restockStock'), []);
+      assert.equal((await handle.query(getOrderState)).status, 'shipped');
     });
   });
 
@@ -233,6 +256,8 @@ describe('orderWorkflow (time-skipping, stub activities)', function () {
       assert.deepEqual(
         compensations.map((call) => [call.name, ...call.args]),
         [
+          ['cancelDeliveryOrders', input.orderId],
+          ['restockStock', input.orderId],
           ['refundPayment', input.orderId],
           ['releaseStock', input.orderId, 'cancelled'],
           ['setOrderStatus', input.orderId, 'cancelled', 'the order workflow was cancelled'],
@@ -256,21 +281,28 @@ describe('orderWorkflow (time-skipping, stub activities)', function () {
 
   it('ends cancelled without touching the read model when the workflow is cancelled while placing', async function () {
     const availabilityGate = new Gate();
-    await withWorker({ availabilityGate }, async (saga) => {
-      const input = saga.input();
-      const placing = saga.place(input);
-      placing.catch(() => undefined); // rejects while the test is still busy; asserted below
-      await availabilityGate.reached;
+    // A server of its own: once an activity completes for a closed saga, as this one's does, the
+    // time-skipping test server never skips time again, and later tests wait on 30-day timers.
+    const server = await startTimeSkippingServer();
+    try {
+      await withWorker({ availabilityGate }, async (saga) => {
+        const input = saga.input();
+        const placing = saga.place(input);
+        placing.catch(() => undefined); // rejects while the test is still busy; asserted below
+        await availabilityGate.reached;
 
-      await saga.handleFor(input).cancel();
-      // The availability check stays unanswered: the saga must not wait for it to end cancelled.
-      await assertCancelled(saga.handleFor(input));
-      availabilityGate.open();
+        await saga.handleFor(input).cancel();
+        // The availability check stays unanswered: the saga must not wait for it to end cancelled.
+        await assertCancelled(saga.handleFor(input));
+        availabilityGate.open();
 
-      await assert.rejects(placing);
-      assert.deepEqual(saga.log.names(), ['checkAvailability']);
-      assert.equal((await saga.handleFor(input).query(getOrderState)).status, 'cancelled');
-    });
+        await assert.rejects(placing);
+        assert.deepEqual(saga.log.names(), ['validateCustomer', 'checkAvailability']);
+        assert.equal((await saga.handleFor(input).query(getOrderState)).status, 'cancelled');
+      }, server);
+    } finally {
+      await server.teardown();
+    }
   });
 
   it('waits for a charge in flight before compensating a cancelled workflow, and refunds it', async function () {
@@ -360,6 +392,261 @@ describe('orderWorkflow (time-skipping, stub activities)', function () {
       assert.equal(typedSearchAttributes.get(OrderStatusAttribute), 'delivered');
     });
   });
+
+  it('rejects the order of a customer who may not order, before anything is priced or reserved', async function () {
+    const customerRefusal = new DomainError('CUSTOMER_NOT_ALLOWED', 'customer alice is blocked');
+    await withWorker({ customerRefusal }, async (saga) => {
+      const input = saga.input();
+
+      const refused = await refusalOf(saga.place(input));
+
+      assert.equal(refused.code, 'CUSTOMER_NOT_ALLOWED');
+      assert.deepEqual(saga.log.names(), ['validateCustomer', 'rejectOrder']);
+      assert.deepEqual(saga.log.argsOf('validateCustomer'), [['alice']]);
+      const final = await saga.handleFor(input).result();
+      assert.equal(final.status, 'rejected');
+      assert.deepEqual(final.failure, { code: 'CUSTOMER_NOT_ALLOWED', message: 'customer alice is blocked' });
+    });
+  });
+
+  it('prices the voucher discount into the reservation, the memo and the charge', async function () {
+    await withWorker({ discount: 300 }, async (saga) => {
+      const { handle, input } = await saga.place(saga.input({ voucherCode: 'SPRING10' }));
+
+      await handle.executeUpdate(payOrder, { args: [{ paymentToken: 'tok_visa' }] });
+
+      assert.deepEqual(saga.log.names().slice(0, 4), ['validateCustomer', 'checkAvailability', 'redeemVoucher', 'reserveStock']);
+      const [redemption] = saga.log.argsOf('redeemVoucher')[0] as [{ orderId: string; code: string; subtotal: number; currency: string }];
+      assert.deepEqual(
+        { orderId: redemption.orderId, code: redemption.code, subtotal: redemption.subtotal, currency: redemption.currency },
+        { orderId: input.orderId, code: 'SPRING10', subtotal: 2 * UNIT_PRICE, currency: 'USD' },
+      );
+      const [reservation] = saga.log.argsOf('reserveStock')[0] as [{ quote: { discount: number; total: number } }];
+      assert.deepEqual([reservation.quote.discount, reservation.quote.total], [300, 2 * UNIT_PRICE - 300]);
+      const [charge] = saga.log.argsOf('chargePayment')[0] as [{ amount: number }];
+      assert.equal(charge.amount, 2 * UNIT_PRICE - 300);
+      assert.deepEqual((await handle.describe()).memo, { total: 2 * UNIT_PRICE - 300, currency: 'USD' });
+    });
+  });
+
+  it('gives the redeemed voucher back when the stock is short, and rejects the order', async function () {
+    const short = { productId: 'sku-mug', warehouseId: 'wh-east', requested: 2, available: 0 };
+    const reserveRefusal = new DomainError('INSUFFICIENT_INVENTORY', 'not enough stock', { items: [short] });
+    await withWorker({ reserveRefusal }, async (saga) => {
+      const input = saga.input({ voucherCode: 'SPRING10' });
+
+      const refused = await refusalOf(saga.place(input));
+
+      assert.equal(refused.code, 'INSUFFICIENT_INVENTORY');
+      assert.deepEqual(saga.log.names(), [
+        'validateCustomer',
+        'checkAvailability',
+        'redeemVoucher',
+        'reserveStock',
+        'releaseVoucher',
+        'rejectOrder',
+      ]);
+      assert.deepEqual(saga.log.argsOf('releaseVoucher'), [[input.orderId]]);
+      assert.deepEqual(saga.log.argsOf('releaseStock'), []);
+      assert.equal((await saga.handleFor(input).result()).status, 'rejected');
+    });
+  });
+
+  it('cancels a paid order before shipment: every compensation runs, newest first, then it is cancelled', async function () {
+    await withWorker({ warehouses: 2 }, async (saga) => {
+      const { handle, input } = await saga.place(saga.input({ voucherCode: 'SPRING10' }));
+      await handle.executeUpdate(payOrder, { args: [{ paymentToken: 'tok_visa' }] });
+      const before = saga.log.calls.length;
+
+      const state = await handle.executeUpdate(cancelOrder, { args: [{ reason: 'found it cheaper' }] });
+
+      assert.equal(state.status, 'cancelled');
+      assert.equal(state.cancelReason, 'found it cheaper');
+      assert.deepEqual(
+        saga.log.calls.slice(before).map((call) => [call.name, ...call.args]),
+        [
+          ['cancelDeliveryOrders', input.orderId],
+          ['restockStock', input.orderId],
+          ['refundPayment', input.orderId],
+          ['releaseStock', input.orderId, 'cancelled'],
+          ['releaseVoucher', input.orderId],
+          ['setOrderStatus', input.orderId, 'cancelled', 'found it cheaper'],
+        ],
+      );
+      assert.equal((await handle.result()).status, 'cancelled');
+    });
+  });
+
+  it('cancels the order after the third declined payment, and that payment still answers PAYMENT_DECLINED', async function () {
+    await withWorker({}, async (saga) => {
+      const { handle, input } = await saga.place();
+
+      const declines = [];
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        declines.push(await refusalOf(handle.executeUpdate(payOrder, { args: [{ paymentToken: 'tok_decline' }] })));
+      }
+
+      assert.deepEqual(declines.map((refusal) => refusal.code), Array(3).fill('PAYMENT_DECLINED'));
+      // The third answer came once the stock was given back.
+      assert.deepEqual(saga.log.argsOf('releaseStock'), [[input.orderId, 'cancelled']]);
+      assert.deepEqual(saga.log.argsOf('setOrderStatus'), [[input.orderId, 'cancelled', 'payment declined 3 times']]);
+      assert.deepEqual(saga.log.argsOf('refundPayment'), []);
+      const keys = saga.log.argsOf('chargePayment').map(([charge]) => (charge as { idempotencyKey: string }).idempotencyKey);
+      assert.deepEqual(keys, [1, 2, 3].map((n) => `${input.orderId}:payment:${n}`));
+      const final = await handle.result();
+      assert.equal(final.status, 'cancelled');
+      assert.equal(final.cancelReason, 'payment declined 3 times');
+    });
+  });
+
+  it('reuses the idempotency key after PAYMENT_UNAVAILABLE and takes a new one only after a decline', async function () {
+    await withWorker({ lateAnswerMs: 1_000 }, async (saga) => {
+      const { handle, input } = await saga.place(saga.input({ paymentTimeoutMs: 200 }));
+
+      const unavailable = await refusalOf(handle.executeUpdate(payOrder, { args: [{ paymentToken: 'tok_timeout' }] }));
+      const declined = await refusalOf(handle.executeUpdate(payOrder, { args: [{ paymentToken: 'tok_decline' }] }));
+      const paid = await handle.executeUpdate(payOrder, { args: [{ paymentToken: 'tok_visa' }] });
+
+      assert.deepEqual([unavailable.code, declined.code, paid.status], ['PAYMENT_UNAVAILABLE', 'PAYMENT_DECLINED', 'confirmed']);
+      const keys = saga.log.argsOf('chargePayment').map(([charge]) => (charge as { idempotencyKey: string }).idempotencyKey);
+      const [first, second] = [1, 2].map((n) => `${input.orderId}:payment:${n}`);
+      // Three tries of the silent attempt, the declined attempt on the same key, then a new key.
+      assert.deepEqual(keys, [first, first, first, first, second]);
+      assert.equal(paid.paymentAttempts, 3);
+    });
+  });
+
+  it('takes a partial return and then the rest, refunding each; the order ends returned without waiting for the window', async function () {
+    await withWorker({}, async (saga) => {
+      const { handle, input } = await saga.place(saga.input({ returnWindowMs: 7 * DAY }));
+      await saga.deliver(handle);
+
+      const first = await handle.executeUpdate(returnOrder, {
+        args: [{ returnId: 'return-1', items: [{ productId: 'sku-mug', warehouseId: 'wh-east', quantity: 1 }], reason: 'chipped' }],
+      });
+      const between = await handle.query(getOrderState);
+      const rest = await handle.executeUpdate(returnOrder, { args: [{ returnId: 'return-2', items: null, reason: null }] });
+
+      assert.deepEqual(first, { returnId: 'return-1', refundAmount: UNIT_PRICE });
+      assert.equal(between.status, 'delivered');
+      assert.equal(Date.parse(between.returnWindowEndsAt!) - Date.parse(between.deliveredAt!), 7 * DAY);
+      assert.deepEqual(rest, { returnId: 'return-2', refundAmount: UNIT_PRICE });
+      assert.deepEqual(saga.log.argsOf('refundPartial'), [
+        [{ orderId: input.orderId, amount: UNIT_PRICE, idempotencyKey: 'return:return-1' }],
+        [{ orderId: input.orderId, amount: UNIT_PRICE, idempotencyKey: 'return:return-2' }],
+      ]);
+      assert.deepEqual(saga.log.argsOf('setOrderStatus').at(-1), [input.orderId, 'returned', null]);
+      const final = await handle.result();
+      assert.equal(final.status, 'returned');
+      const { startTime, closeTime } = await handle.describe();
+      assert.ok(closeTime && closeTime.getTime() - startTime.getTime() < DAY, 'the saga waited for the window to close');
+    });
+  });
+
+  it('refuses to take back more than was delivered (RETURN_NOT_ALLOWED from recordReturn) and refunds nothing for it', async function () {
+    await withWorker({}, async (saga) => {
+      const { handle } = await saga.place();
+      await saga.deliver(handle);
+      const mugs = (quantity: number) => [{ productId: 'sku-mug', warehouseId: 'wh-east', quantity }];
+      await handle.executeUpdate(returnOrder, { args: [{ returnId: 'return-1', items: mugs(1), reason: null }] });
+
+      const refused = await refusalOf(handle.executeUpdate(returnOrder, { args: [{ returnId: 'return-2', items: mugs(2), reason: null }] }));
+
+      assert.equal(refused.code, 'RETURN_NOT_ALLOWED');
+      assert.equal(saga.log.argsOf('recordReturn').length, 2);
+      assert.equal(saga.log.argsOf('refundPartial').length, 1);
+      assert.equal((await handle.query(getOrderState)).status, 'delivered');
+    });
+  });
+
+  it('refuses a return before delivery, and of goods the order never held, without recording anything', async function () {
+    await withWorker({}, async (saga) => {
+      const { handle } = await saga.place();
+      await handle.executeUpdate(payOrder, { args: [{ paymentToken: null }] });
+      const early = await refusalOf(handle.executeUpdate(returnOrder, { args: [{ returnId: 'return-1', items: null, reason: null }] }));
+      await saga.deliver(handle);
+
+      const stranger = await refusalOf(
+        handle.executeUpdate(returnOrder, {
+          args: [{ returnId: 'return-2', items: [{ productId: 'sku-mug', warehouseId: 'wh-west', quantity: 1 }], reason: null }],
+        }),
+      );
+
+      assert.deepEqual([early.code, stranger.code], ['RETURN_NOT_ALLOWED', 'RETURN_NOT_ALLOWED']);
+      assert.deepEqual(saga.log.argsOf('recordReturn'), []);
+    });
+  });
+
+  it('ends the saga when the 30-day return window closes, on a durable timer', async function () {
+    await withWorker({}, async (saga) => {
+      const { handle, input } = await saga.place(); // without returnWindowMs, like a saga started before returns
+      await saga.deliver(handle);
+
+      // Time skipping runs the window's timer while we wait for the result.
+      const final = await handle.result();
+
+      assert.equal(final.status, 'delivered');
+      assert.equal(Date.parse(final.returnWindowEndsAt!) - Date.parse(final.deliveredAt!), 30 * DAY);
+      const { closeTime } = await handle.describe();
+      assert.ok(closeTime && closeTime.getTime() >= Date.parse(final.returnWindowEndsAt!), 'ended before the window closed');
+      assert.deepEqual(saga.log.argsOf('setOrderStatus').at(-1), [input.orderId, 'delivered', null]);
+    });
+  });
+
+  it('refuses a return that arrives together with the closing of the window (validator), and ends delivered', async function () {
+    const saga = new SagaDriver(env, `order-workflow-test-${randomUUID()}`, new CallLog());
+    try {
+      let handle: OrderHandle | undefined;
+      let windowEndsAt = 0;
+      await runWorker(saga, {}, async () => {
+        ({ handle } = await saga.place());
+        await saga.deliver(handle);
+        windowEndsAt = Date.parse((await handle.query(getOrderState)).returnWindowEndsAt!);
+      }, { uncached: true });
+      // No worker now. Skip to just before the window closes, then let its timer fire in real
+      // time: the saga hears of the timer only together with the late return, so the validator
+      // must judge by the clock. (The test server stops skipping once a workflow task is due.)
+      await env.sleep(windowEndsAt - (await env.currentTimeMs()) - 1_000);
+      await setTimeout(2_000);
+      const late = refusalOf(handle!.executeUpdate(returnOrder, { args: [{ returnId: 'return-1', items: null, reason: null }] }));
+
+      await runWorker(saga, {}, async () => {
+        const refused = await late;
+        assert.equal(refused.code, 'RETURN_NOT_ALLOWED');
+        assert.match(refused.message, /return window closed/);
+        assert.equal((await handle!.result()).status, 'delivered');
+      });
+      assert.deepEqual(saga.log.argsOf('recordReturn'), []);
+    } finally {
+      await saga.terminateOpenSagas();
+    }
+  });
+
+  it('compensates a failure it has no answer for, records the order cancelled as failed, and fails the saga', async function () {
+    await withWorker({ commitFailure: true }, async (saga) => {
+      const { handle, input } = await saga.place();
+
+      const paying = await handle.executeUpdate(payOrder, { args: [{ paymentToken: 'tok_visa' }] }).then(
+        () => assert.fail('the payment of a failed saga was answered as confirmed'),
+        (err: unknown) => err,
+      );
+
+      // The payer still gets a contract answer (never a 500): the order is no longer payable.
+      assert.equal(fromTemporalFailure(paying)?.code, 'ORDER_NOT_PAYABLE');
+      await assert.rejects(handle.result(), (err) => err instanceof WorkflowFailedError && err.cause instanceof ActivityFailure);
+      const afterCommit = saga.log.calls.slice(saga.log.names().indexOf('commitStock') + 1);
+      assert.deepEqual(
+        afterCommit.map((call) => [call.name, ...call.args]),
+        [
+          ['refundPayment', input.orderId],
+          ['releaseStock', input.orderId, 'compensation'],
+          ['setOrderStatus', input.orderId, 'cancelled', 'failed: commitStock'],
+        ],
+      );
+      const state = await handle.query(getOrderState);
+      assert.deepEqual([state.status, state.cancelReason], ['cancelled', 'failed: commitStock']);
+    });
+  });
 });
 
 /** Drives one worker's sagas the way the API does: Update-with-Start, then updates and signals. */
@@ -367,8 +654,8 @@ class SagaDriver {
   private readonly orderIds = new Set<string>();
 
   constructor(
-    private readonly env: TestWorkflowEnvironment,
-    private readonly taskQueue: string,
+    readonly env: TestWorkflowEnvironment,
+    readonly taskQueue: string,
     readonly log: CallLog,
   ) {}
 
@@ -403,6 +690,17 @@ class SagaDriver {
       startWorkflowOperation,
     });
     return { input, state, handle: this.handleFor(input) };
+  }
+
+  /** Pays (unless paid), ships and delivers the order, and waits until the saga has recorded it delivered. */
+  async deliver(handle: OrderHandle): Promise<void> {
+    let state = await handle.query(getOrderState);
+    if (state.status === 'awaiting_payment') state = await handle.executeUpdate(payOrder, { args: [{ paymentToken: null }] });
+    for (const signal of [deliveryOrderShipped, deliveryOrderDelivered]) {
+      for (const deliveryOrderId of state.deliveryOrderIds) await handle.signal(signal, { deliveryOrderId });
+    }
+    // Signals are applied by activities after they arrive; a return is taken only once delivered.
+    while ((await handle.query(getOrderState)).status !== 'delivered') await setTimeout(20);
   }
 
   handleFor(input: PlaceOrderInput): OrderHandle {
