@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { Database } from '../db/client';
 import type { Config } from '../domain/config';
 import { createApiKeyAuthenticator } from './auth/api-key-authenticator';
+import { createJwtAuthenticator } from './auth/jwt-authenticator';
 import type { Authenticator } from './auth/principal';
 import { authenticate } from './middleware/authenticate';
 import { errorHandler, notFound } from './middleware/error-handler';
@@ -10,11 +11,15 @@ import { jsonBody } from './middleware/json-body';
 import { requestId } from './middleware/request-id';
 import { createOrderSaga, type OrderSaga } from './order-saga';
 import { orderLinks, type OrderLinks } from './read-models/order';
+import { customersRouter } from './routes/customers';
 import { deliveryOrdersRouter } from './routes/delivery-orders';
 import { inventoryRouter } from './routes/inventory';
 import { operationsRouter } from './routes/operations';
+import { orderReturnsRouter } from './routes/order-returns';
+import { orderTimelineRouter } from './routes/order-timeline';
 import { ordersRouter } from './routes/orders';
 import { productsRouter } from './routes/products';
+import { vouchersRouter } from './routes/vouchers';
 import { warehousesRouter } from './routes/warehouses';
 
 export interface AppDeps {
@@ -31,14 +36,18 @@ export interface RouteDeps extends AppDeps {
 
 /**
  * The HTTP API under /api/v1. Throws when no way to authenticate is configured (in production
- * without API_KEYS), so the process fails at start-up instead of refusing every request.
+ * without API_KEYS and without JWT settings), so the process fails at start-up instead of
+ * refusing every request.
  */
 export function createApp(deps: AppDeps): express.Express {
-  const authenticators: Authenticator[] = [createApiKeyAuthenticator(deps.config)].filter(
-    (a): a is Authenticator => a !== undefined,
-  );
+  const authenticators: Authenticator[] = [
+    createApiKeyAuthenticator(deps.config),
+    createJwtAuthenticator(deps.config),
+  ].filter((a): a is Authenticator => a !== undefined);
   if (authenticators.length === 0) {
-    throw new Error('no credentials are configured: set API_KEYS (required when NODE_ENV=production)');
+    throw new Error(
+      'no credentials are configured: set API_KEYS, or JWT_SECRET / JWT_JWKS_URL (one is required when NODE_ENV=production)',
+    );
   }
   const routeDeps: RouteDeps = {
     ...deps,
@@ -53,7 +62,9 @@ export function createApp(deps: AppDeps): express.Express {
   api.use('/products', productsRouter(routeDeps));
   api.use('/warehouses', warehousesRouter(routeDeps));
   api.use('/inventory', inventoryRouter(routeDeps));
-  api.use('/orders', ordersRouter(routeDeps));
+  api.use('/customers', customersRouter(routeDeps));
+  api.use('/vouchers', vouchersRouter(routeDeps));
+  api.use('/orders', ordersRouter(routeDeps), orderReturnsRouter(routeDeps), orderTimelineRouter(routeDeps));
   api.use('/delivery-orders', deliveryOrdersRouter(routeDeps));
 
   const app = express();

@@ -8,8 +8,20 @@ import type { OrderLineRequest } from '../domain/order';
  * callers using the same key never collide.
  */
 export function orderIdForIdempotencyKey(principal: Principal, key: string): string {
-  const caller = `${principal.role}:${principal.subject ?? ''}`;
-  const bytes = createHash('sha256').update(JSON.stringify(['order', caller, key])).digest().subarray(0, 16);
+  return nameBasedUuid(['order', callerOf(principal), key]);
+}
+
+/** The return id a keyed POST /orders/{id}/returns lands on: per caller, order and key. */
+export function returnIdForIdempotencyKey(principal: Principal, orderId: string, key: string): string {
+  return nameBasedUuid(['return', callerOf(principal), orderId, key]);
+}
+
+function callerOf(principal: Principal): string {
+  return `${principal.role}:${principal.subject ?? ''}`;
+}
+
+function nameBasedUuid(name: string[]): string {
+  const bytes = createHash('sha256').update(JSON.stringify(name)).digest().subarray(0, 16);
   bytes[6] = (bytes[6]! & 0x0f) | 0x50; // version 5
   bytes[8] = (bytes[8]! & 0x3f) | 0x80; // RFC 4122 variant
   const hex = bytes.toString('hex');

@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   const database = openDatabase(databaseUrl, { max: config.DATABASE_POOL_SIZE });
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-  // Throws in production without API_KEYS, before anything listens.
+  // Throws in production without API_KEYS and without JWT settings, before anything listens.
   const app = createApp({ config, database, temporal });
 
   const server = await new Promise<Server>((resolve, reject) => {

@@ -4,16 +4,28 @@ import type { Role } from './auth/principal';
 import { paginationQuery } from './pagination';
 import { deliveryOrder, listDeliveryOrdersQuery } from './schemas/delivery-orders';
 import { catalogId, deliveryOrderParams, levelParams, orderParams } from './schemas/ids';
-import { availability, availabilityBody, batchBody, inventoryLevel, levelBody } from './schemas/inventory';
+import {
+  adjustmentBody,
+  availability,
+  availabilityBody,
+  batchBody,
+  inventoryLevel,
+  levelBody,
+  movement,
+} from './schemas/inventory';
+import { customer, customerBody, customerParams } from './schemas/customers';
 import {
   cancelBody,
+  idempotencyHeaders,
   listOrdersQuery,
   order,
   paymentBody,
   placeOrderBody,
-  placeOrderHeaders,
   reservation,
 } from './schemas/orders';
+import { orderReturn, returnBody } from './schemas/returns';
+import { timelineEntry } from './schemas/timeline';
+import { voucher, voucherBody, voucherParams } from './schemas/vouchers';
 import { product, productBody } from './schemas/products';
 import { warehouse, warehouseBody } from './schemas/warehouses';
 
@@ -58,6 +70,26 @@ const OPERATIONS: Operation[] = [
   },
   ...catalogOperations('products', 'product', product, productBody),
   ...catalogOperations('warehouses', 'warehouse', warehouse, warehouseBody),
+  ...adminResource({
+    path: '/customers/{customerId}',
+    noun: 'customer',
+    note: 'blocked customers cannot order',
+    params: customerParams,
+    body: customerBody,
+    data: customer,
+    readers: ['admin', 'customer'],
+    readSummary: 'One customer (admins, or the customer themself)',
+  }),
+  ...adminResource({
+    path: '/vouchers/{code}',
+    noun: 'voucher',
+    note: 'its redemptions are kept',
+    params: voucherParams,
+    body: voucherBody,
+    data: voucher,
+    readers: ['admin'],
+    readSummary: 'One voucher, with the redemptions orders hold',
+  }),
   {
     method: 'put',
     path: '/inventory/{productId}/{warehouseId}',
@@ -76,6 +108,25 @@ const OPERATIONS: Operation[] = [
     params: levelParams,
     success: [{ status: 200, data: inventoryLevel }],
     errors: ['NOT_FOUND'],
+  },
+  {
+    method: 'post',
+    path: '/inventory/adjustments',
+    summary: 'Add or remove on-hand units (found, damaged); written to the ledger with the reason',
+    roles: ['admin'],
+    body: adjustmentBody,
+    success: [{ status: 200, data: inventoryLevel }],
+    errors: [...INPUT, 'NOT_FOUND', 'STOCK_BELOW_RESERVED'],
+  },
+  {
+    method: 'get',
+    path: '/inventory/{productId}/{warehouseId}/movements',
+    summary: "A level's ledger, newest first",
+    roles: ['admin', 'warehouse'],
+    params: levelParams,
+    query: paginationQuery,
+    success: [{ status: 200, data: movement, list: true }],
+    errors: ['VALIDATION_ERROR', 'NOT_FOUND'],
   },
   {
     method: 'post',
@@ -100,12 +151,13 @@ const OPERATIONS: Operation[] = [
     path: '/orders',
     summary: 'Place an order: returns once stock is reserved (awaiting_payment) or refused',
     roles: ['admin', 'customer'],
-    headers: placeOrderHeaders,
+    headers: idempotencyHeaders,
     body: placeOrderBody,
     success: [{ status: 201, data: order }],
     errors: [
       ...INPUT,
       'FORBIDDEN',
+      'CUSTOMER_NOT_ALLOWED',
       'INSUFFICIENT_INVENTORY',
       'UNKNOWN_PRODUCT',
       'UNKNOWN_WAREHOUSE',
@@ -145,7 +197,9 @@ const OPERATIONS: Operation[] = [
   {
     method: 'post',
     path: '/orders/{orderId}/cancel',
-    summary: 'Cancel before payment; the stock is released before the answer',
+    summary:
+      'Cancel before shipment: the stock is released (or, once paid, restocked with the payment ' +
+      'refunded and the delivery orders cancelled) before the answer',
     roles: ['admin', 'customer'],
     params: orderParams,
     body: cancelBody,
@@ -153,23 +207,24 @@ const OPERATIONS: Operation[] = [
     errors: [...INPUT, 'ORDER_NOT_FOUND', 'FORBIDDEN', 'ORDER_NOT_CANCELLABLE'],
   },
   {
-    method: 'get',
-    path: '/orders/{orderId}/reservations',
-    summary: "The order's stock holds",
+    method: 'post',
+    path: '/orders/{orderId}/returns',
+    summary:
+      'Return delivered goods within RETURN_WINDOW: restocked and refunded (no items: everything not yet returned). ' +
+      'An Idempotency-Key repeat answers the same return',
     roles: ['admin', 'customer'],
     params: orderParams,
-    success: [{ status: 200, data: z.array(reservation) }],
-    errors: ['ORDER_NOT_FOUND', 'FORBIDDEN'],
+    headers: idempotencyHeaders,
+    body: returnBody,
+    success: [{ status: 201, data: orderReturn }],
+    errors: [...INPUT, 'ORDER_NOT_FOUND', 'FORBIDDEN', 'RETURN_NOT_ALLOWED', 'IDEMPOTENCY_KEY_REUSED', 'INVENTORY_UNAVAILABLE'],
   },
-  {
-    method: 'get',
-    path: '/orders/{orderId}/delivery-orders',
-    summary: "The order's delivery orders",
-    roles: ALL,
-    params: orderParams,
-    success: [{ status: 200, data: z.array(deliveryOrder) }],
-    errors: ['ORDER_NOT_FOUND', 'FORBIDDEN'],
-  },
+  orderList('returns', "The order's returns, oldest first", orderReturn),
+  orderList('timeline', "The saga's steps from its workflow history, oldest first", timelineEntry, {
+    errors: ['NOT_FOUND', 'INVENTORY_UNAVAILABLE'],
+  }),
+  orderList('reservations', "The order's stock holds", reservation),
+  orderList('delivery-orders', "The order's delivery orders", deliveryOrder, { roles: ALL }),
   {
     method: 'get',
     path: '/delivery-orders',
@@ -209,16 +264,66 @@ const OPERATIONS: Operation[] = [
   ),
 ];
 
+/** GET of a list that belongs to one order (`/orders/{orderId}/<what>`), visible to whoever may see the order. */
+function orderList(
+  what: string,
+  summary: string,
+  item: z.ZodType,
+  { roles = ['admin', 'customer'], errors = [] }: { roles?: Role[]; errors?: ErrorCode[] } = {},
+): Operation {
+  return {
+    method: 'get',
+    path: `/orders/{orderId}/${what}`,
+    summary,
+    roles,
+    params: orderParams,
+    success: [{ status: 200, data: z.array(item) }],
+    errors: ['ORDER_NOT_FOUND', 'FORBIDDEN', ...errors],
+  };
+}
+
 /** PUT, GET one and GET a page of a catalog collection (products, warehouses). */
 function catalogOperations(collection: string, noun: string, data: z.ZodType, body: z.ZodType): Operation[] {
   const param = `${noun}Id`;
-  const params = z.object({ [param]: catalogId });
-  const one = `/${collection}/{${param}}`;
+  return [
+    ...adminResource({
+      path: `/${collection}/{${param}}`,
+      noun,
+      params: z.object({ [param]: catalogId }),
+      body,
+      data,
+      readers: ALL,
+    }),
+    {
+      method: 'get',
+      path: `/${collection}`,
+      summary: `All ${collection}, by id`,
+      roles: ALL,
+      query: paginationQuery,
+      success: [{ status: 200, data, list: true }],
+      errors: ['VALIDATION_ERROR'],
+    },
+  ];
+}
+
+/** PUT (admin: 201 created, 200 replaced) and GET of one admin-named resource. */
+function adminResource(resource: {
+  path: string;
+  noun: string;
+  params: ObjectSchema;
+  body: z.ZodType;
+  data: z.ZodType;
+  readers: Role[];
+  /** Said after the PUT summary. */
+  note?: string;
+  readSummary?: string;
+}): Operation[] {
+  const { path, noun, params, body, data } = resource;
   return [
     {
       method: 'put',
-      path: one,
-      summary: `Create (201) or replace (200) a ${noun}`,
+      path,
+      summary: `Create (201) or replace (200) a ${noun}${resource.note ? `; ${resource.note}` : ''}`,
       roles: ['admin'],
       params,
       body,
@@ -230,21 +335,12 @@ function catalogOperations(collection: string, noun: string, data: z.ZodType, bo
     },
     {
       method: 'get',
-      path: one,
-      summary: `One ${noun}`,
-      roles: ALL,
+      path,
+      summary: resource.readSummary ?? `One ${noun}`,
+      roles: resource.readers,
       params,
       success: [{ status: 200, data }],
       errors: ['NOT_FOUND'],
-    },
-    {
-      method: 'get',
-      path: `/${collection}`,
-      summary: `All ${collection}, by id`,
-      roles: ALL,
-      query: paginationQuery,
-      success: [{ status: 200, data, list: true }],
-      errors: ['VALIDATION_ERROR'],
     },
   ];
 }
@@ -332,10 +428,20 @@ export function openApiDocument(): Record<string, unknown> {
         '`VALIDATION_ERROR` details are `[{ path, location, message }]`.',
     },
     servers: [{ url: '/api/v1' }],
-    security: [{ apiKey: [] }],
+    security: [{ apiKey: [] }, { bearer: [] }],
     paths,
     components: {
-      securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' } },
+      securitySchemes: {
+        apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description:
+            'HS256 (JWT_SECRET) or RS256/ES256 (JWT_JWKS_URL); exp required; iss/aud checked when configured; ' +
+            '`sub` = customer id, `role` = admin | customer | warehouse (default customer).',
+        },
+      },
       schemas: { ErrorEnvelope: jsonSchema(errorEnvelope, 'output') },
     },
   };

@@ -6,6 +6,7 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { temporal } from '@temporalio/proto';
 import type { Config } from '../domain/config';
 import { DomainError, type ErrorCode } from '../domain/errors';
 import { workflowIdFor } from '../domain/order';
@@ -18,9 +19,12 @@ import {
   OrderStatusAttribute,
   payOrder,
   placeOrder,
+  returnOrder,
   type CancelRequest,
   type PaymentRequest,
   type PlaceOrderInput,
+  type ReturnOutcome,
+  type ReturnRequest,
 } from '../workflows/messages';
 
 const GRPC_ALREADY_EXISTS = 6;
@@ -38,13 +42,13 @@ export function createOrderSaga(config: Config, temporal: Client) {
   const bounded = <T>(call: () => Promise<T>) => temporal.withDeadline(Date.now() + callTimeoutMs, call);
 
   /** Runs a call against the order's saga; a saga that has finished answers `closedCode`. */
-  async function whileRunning(
+  async function whileRunning<T>(
     orderId: string,
     closedCode: ErrorCode,
-    call: (handle: WorkflowHandle) => Promise<unknown>,
-  ): Promise<void> {
+    call: (handle: WorkflowHandle) => Promise<T>,
+  ): Promise<T> {
     try {
-      await bounded(() => call(temporal.workflow.getHandle(workflowIdFor(orderId))));
+      return await bounded(() => call(temporal.workflow.getHandle(workflowIdFor(orderId))));
     } catch (err) {
       // A finished saga takes no updates or signals: the order is past the point where this was possible.
       if (err instanceof WorkflowNotFoundError) throw new DomainError(closedCode, `order ${orderId} is already finished`);
@@ -89,12 +93,28 @@ export function createOrderSaga(config: Config, temporal: Client) {
       }
     },
 
-    pay(orderId: string, request: PaymentRequest): Promise<void> {
-      return whileRunning(orderId, 'ORDER_NOT_PAYABLE', (saga) => saga.executeUpdate(payOrder, { args: [request] }));
+    async pay(orderId: string, request: PaymentRequest): Promise<void> {
+      await whileRunning(orderId, 'ORDER_NOT_PAYABLE', (saga) => saga.executeUpdate(payOrder, { args: [request] }));
     },
 
-    cancel(orderId: string, request: CancelRequest): Promise<void> {
-      return whileRunning(orderId, 'ORDER_NOT_CANCELLABLE', (saga) => saga.executeUpdate(cancelOrder, { args: [request] }));
+    async cancel(orderId: string, request: CancelRequest): Promise<void> {
+      await whileRunning(orderId, 'ORDER_NOT_CANCELLABLE', (saga) => saga.executeUpdate(cancelOrder, { args: [request] }));
+    },
+
+    /** Takes goods back; a saga that has finished (its return window closed) answers RETURN_NOT_ALLOWED. */
+    giveBack(orderId: string, request: ReturnRequest): Promise<ReturnOutcome> {
+      return whileRunning(orderId, 'RETURN_NOT_ALLOWED', (saga) => saga.executeUpdate(returnOrder, { args: [request] }));
+    },
+
+    /** The saga's workflow history, running or closed; undefined when the server no longer keeps it. */
+    async history(orderId: string): Promise<temporal.api.history.v1.IHistoryEvent[] | undefined> {
+      try {
+        const history = await bounded(() => temporal.workflow.getHandle(workflowIdFor(orderId)).fetchHistory());
+        return history.events ?? [];
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return undefined;
+        throw err;
+      }
     },
 
     /** Tells the saga a delivery order was shipped. */

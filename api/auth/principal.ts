@@ -8,7 +8,7 @@ export interface Principal {
   role: Role;
   /** The customer id for customers; an optional label for admin and warehouse credentials. */
   subject: string | null;
-  /** Which authenticator accepted the request (`api-key` now, `jwt` next). */
+  /** Which authenticator accepted the request: `api-key` or `jwt`. */
   method: string;
 }
 

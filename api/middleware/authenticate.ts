@@ -12,7 +12,7 @@ export function authenticate(authenticators: readonly Authenticator[]): RequestH
         return next();
       }
     }
-    throw new DomainError('UNAUTHENTICATED', 'credentials are required: send an X-API-Key header');
+    throw new DomainError('UNAUTHENTICATED', 'credentials are required: send an X-API-Key header or an Authorization: Bearer token');
   };
 }
 

@@ -2,6 +2,9 @@ import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { deliveryOrders, orderItems, orders, stockReservations } from '../../db/schema';
 import type { Config } from '../../domain/config';
+import { DomainError } from '../../domain/errors';
+import { ensureOwnOrder } from '../auth/ownership';
+import type { Principal } from '../auth/principal';
 import type { OrderStatus } from '../../domain/order';
 import type { ReservationStatus } from '../../domain/stock';
 import { workflowIdFor } from '../../domain/order';
@@ -24,6 +27,14 @@ export function orderLinks(config: Pick<Config, 'TEMPORAL_UI_URL' | 'TEMPORAL_NA
 
 export async function findOrderRow(db: Db, orderId: string): Promise<OrderRow | undefined> {
   const [row] = await db.select().from(orders).where(eq(orders.id, orderId));
+  return row;
+}
+
+/** The order, if the caller may see it: 404 ORDER_NOT_FOUND, or 403 for another customer's. */
+export async function findVisibleOrder(db: Db, principal: Principal, orderId: string): Promise<OrderRow> {
+  const row = await findOrderRow(db, orderId);
+  if (!row) throw new DomainError('ORDER_NOT_FOUND', `order ${orderId} does not exist`);
+  ensureOwnOrder(principal, row.customerId);
   return row;
 }
 

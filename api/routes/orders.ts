@@ -1,17 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { Router, type Response } from 'express';
 import { DomainError, isErrorCode } from '../../domain/errors';
+import type { OrderStatus } from '../../domain/order';
 import type { RouteDeps } from '../app';
-import { customerIdFor, ensureOwnOrder } from '../auth/ownership';
+import { customerIdFor } from '../auth/ownership';
 import { sendData } from '../envelope';
 import { orderIdForIdempotencyKey, requestHashOf } from '../idempotency';
 import { allow } from '../middleware/authenticate';
 import { pageMeta } from '../pagination';
 import { ensureKnownCatalogItems } from '../read-models/catalog-references';
 import { deliveryOrderRowsOf, toDeliveryOrderJson } from '../read-models/delivery-order';
-import { findOrderRow, findReservations, listOrderRows, toOrderJson, type OrderRow } from '../read-models/order';
+import {
+  findOrderRow,
+  findReservations,
+  findVisibleOrder,
+  listOrderRows,
+  toOrderJson,
+  type OrderRow,
+} from '../read-models/order';
 import { orderParams } from '../schemas/ids';
-import { cancelBody, listOrdersQuery, paymentBody, placeOrderBody, placeOrderHeaders } from '../schemas/orders';
+import { cancelBody, idempotencyHeaders, listOrdersQuery, paymentBody, placeOrderBody } from '../schemas/orders';
 import { parseInput } from '../validation';
 
 /** Orders: customers place and manage their own; admins any. Every change goes through the saga. */
@@ -20,13 +28,7 @@ export function ordersRouter({ config, database: { db }, saga, links }: RouteDep
 
   const orderJson = async (row: OrderRow) => (await toOrderJson(db, [row], links))[0]!;
 
-  /** The order, if the caller may see it: 404 ORDER_NOT_FOUND, or 403 for another customer's. */
-  const visibleOrder = async (res: Response, orderId: string): Promise<OrderRow> => {
-    const row = await findOrderRow(db, orderId);
-    if (!row) throw new DomainError('ORDER_NOT_FOUND', `order ${orderId} does not exist`);
-    ensureOwnOrder(res.locals.principal, row.customerId);
-    return row;
-  };
+  const visibleOrder = (res: Response, orderId: string) => findVisibleOrder(db, res.locals.principal, orderId);
 
   /** Reads the order back after the saga acted: its activities have already written the change. */
   const currentOrder = async (orderId: string) => {
@@ -37,18 +39,19 @@ export function ordersRouter({ config, database: { db }, saga, links }: RouteDep
 
   router.post('/', allow('admin', 'customer'), async (req, res) => {
     const body = parseInput('body', placeOrderBody, req.body);
-    const key = parseInput('headers', placeOrderHeaders, req.headers)['idempotency-key'];
+    const key = parseInput('headers', idempotencyHeaders, req.headers)['idempotency-key'];
     const principal = res.locals.principal;
     const customerId = customerIdFor(principal, body.customerId);
-    // Vouchers arrive with the next issue; until then none exists, so none can be redeemed.
-    if (body.voucherCode) {
-      throw new DomainError('VOUCHER_UNAVAILABLE', `voucher ${body.voucherCode} does not exist`, {
-        voucherCode: body.voucherCode,
-      });
-    }
-    // Unknown products or warehouses are bad input: refused before any saga starts.
+    // Unknown products or warehouses are bad input: refused before any saga starts. The customer
+    // and the voucher are the saga's to judge (its validateCustomer and redeemVoucher steps).
     await ensureKnownCatalogItems(db, body.items);
-    const request = { customerId, items: body.items, shippingAddress: body.shippingAddress, voucherCode: null };
+    const request = {
+      customerId,
+      // No warehouse named: the saga allocates one (or several).
+      items: body.items.map((item) => ({ ...item, warehouseId: item.warehouseId ?? null })),
+      shippingAddress: body.shippingAddress,
+      voucherCode: body.voucherCode ?? null,
+    };
     const requestHash = requestHashOf(request);
     const orderId = key === undefined ? randomUUID() : orderIdForIdempotencyKey(principal, key);
 
@@ -58,6 +61,7 @@ export function ordersRouter({ config, database: { db }, saga, links }: RouteDep
       requestHash,
       reservationTtlMs: config.RESERVATION_TTL,
       paymentTimeoutMs: config.PAYMENT_TIMEOUT,
+      returnWindowMs: config.RETURN_WINDOW,
     });
     const row = await findOrderRow(db, orderId);
     if (placement === 'closed') answerAsBefore(row, orderId, requestHash);
@@ -97,7 +101,9 @@ export function ordersRouter({ config, database: { db }, saga, links }: RouteDep
     const { orderId } = parseInput('params', orderParams, req.params);
     const body = parseInput('body', cancelBody, req.body);
     const row = await visibleOrder(res, orderId);
-    if (row.status !== 'awaiting_payment') {
+    // Before payment, or paid but nothing shipped yet (then refunded and restocked); the saga
+    // re-checks, since a shipment may be recorded meanwhile.
+    if (!CANCELLABLE.includes(row.status as OrderStatus)) {
       throw new DomainError('ORDER_NOT_CANCELLABLE', `order ${orderId} is ${row.status} and can no longer be cancelled`);
     }
     await saga.cancel(orderId, { reason: body.reason ?? null });
@@ -120,6 +126,8 @@ export function ordersRouter({ config, database: { db }, saga, links }: RouteDep
 
   return router;
 }
+
+const CANCELLABLE: readonly OrderStatus[] = ['awaiting_payment', 'confirmed'];
 
 /**
  * A keyed repeat whose saga has already finished is answered from what was stored: the same

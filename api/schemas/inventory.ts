@@ -28,6 +28,32 @@ export const availabilityBody = z.strictObject({
     .max(MAX_ITEMS),
 });
 
+export const adjustmentBody = z.strictObject({
+  productId: catalogId,
+  warehouseId: catalogId,
+  /** Units added to (positive) or taken from (negative) on hand. */
+  delta: int32
+    .min(-2_147_483_647)
+    .refine((delta) => delta !== 0, 'must not be 0'),
+  /** Why, for the ledger: "damaged", "found in recount". */
+  reason: z.string().trim().min(1).max(200),
+});
+
+export const movement = z.object({
+  id: z.number().int(),
+  deltaOnHand: z.number().int(),
+  deltaReserved: z.number().int(),
+  /** stock_set, adjustment, reservation, release, expiry, commit, restock or return. */
+  reason: z.string().describe('stock_set, adjustment, reservation, release, expiry, commit, restock or return'),
+  /** An adjustment's reason in the admin's words ("damaged"); absent otherwise. */
+  note: z.string().optional().describe("an adjustment's reason as the admin gave it"),
+  /** The order whose saga moved the stock; absent for admin changes. */
+  orderId: z.uuid().optional().describe('the order whose saga moved the stock; absent for admin changes'),
+  at: timestamp,
+});
+
+export type MovementJson = z.infer<typeof movement>;
+
 export const inventoryLevel = z.object({
   productId: catalogId,
   warehouseId: catalogId,

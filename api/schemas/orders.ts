@@ -4,6 +4,7 @@ import { RESERVATION_STATUSES } from '../../domain/stock';
 import { paginationQuery } from '../pagination';
 import { catalogId, serverId, timestamp } from './ids';
 import { quantity } from './quantity';
+import { voucherCode } from './vouchers';
 
 export const MAX_ORDER_ITEMS = 100;
 
@@ -14,21 +15,21 @@ export const placeOrderBody = z.strictObject({
     .array(
       z.strictObject({
         productId: catalogId,
-        /** Required until the server learns to choose warehouses. */
-        warehouseId: catalogId,
+        /** Omitted: the server allocates, by warehouse priority, splitting the line if it must. */
+        warehouseId: catalogId.optional(),
         quantity,
       }),
     )
     .min(1, 'an order needs at least one item')
     .max(MAX_ORDER_ITEMS, `an order has at most ${MAX_ORDER_ITEMS} items`),
   shippingAddress: z.string().trim().min(1).max(500),
-  voucherCode: z.string().trim().min(1).max(64).nullable().optional(),
+  voucherCode: voucherCode.nullable().optional(),
 });
 
 export type PlaceOrderBody = z.output<typeof placeOrderBody>;
 
-/** The optional Idempotency-Key header of POST /orders (Node lower-cases header names). */
-export const placeOrderHeaders = z.object({
+/** The optional Idempotency-Key header of POST /orders and POST /orders/{id}/returns (Node lower-cases header names). */
+export const idempotencyHeaders = z.object({
   'idempotency-key': z
     .string()
     .regex(/^[\x20-\x7E]{1,255}$/, 'must be 1-255 printable ASCII characters')

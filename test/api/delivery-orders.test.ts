@@ -5,6 +5,7 @@ import { call } from '../support/http';
 import { KEYS } from '../support/stack';
 import { suiteStack } from './suite-stack';
 import { databaseSnapshot } from './database-snapshot';
+import { orderStatusBecomes as waitForOrderStatus } from './order-status';
 import { stockedProduct, type StockedProduct } from './seed-catalog';
 
 describe('API delivery orders', () => {
@@ -21,16 +22,7 @@ describe('API delivery orders', () => {
   }
 
   /** The order's status once the saga has caught up (it records the order after the delivery order). */
-  async function orderStatusBecomes(orderId: string, status: string): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    let seen = '';
-    while (Date.now() < deadline) {
-      seen = (await call(stack, 'GET', `/orders/${orderId}`, { key: KEYS.admin })).body.data.status;
-      if (seen === status) return;
-      await sleep(100);
-    }
-    assert.equal(seen, status);
-  }
+  const orderStatusBecomes = (orderId: string, status: string) => waitForOrderStatus(stack, orderId, status);
 
   it('serves the delivery order created at payment', async () => {
     const mug = await stockedProduct(stack, 10);

@@ -4,6 +4,8 @@ import { call, type CallResult } from '../support/http';
 import { KEYS, type Stack } from '../support/stack';
 import { suiteStack } from './suite-stack';
 import { databaseSnapshot } from './database-snapshot';
+import { orderStatusBecomes } from './order-status';
+import { refundedTotal } from './refunds';
 import { stockedProduct, type StockedProduct } from './seed-catalog';
 
 const ORDER_FIELDS = [
@@ -88,6 +90,8 @@ describe('API orders', () => {
       assert.equal(missing.status, 400);
       assert.equal(missing.body.error.code, 'VALIDATION_ERROR');
       assert.equal(missing.body.error.details[0].path, 'customerId');
+      const carol = await call(stack, 'PUT', '/customers/carol', { key: KEYS.admin, body: { email: 'carol@example.com' } });
+      assert.ok([200, 201].includes(carol.status), JSON.stringify(carol.body));
       const res = await place(KEYS.admin, [[mug, 1]], { customerId: 'carol' });
       assert.equal(res.status, 201);
       assert.equal(res.body.data.customerId, 'carol');
@@ -153,7 +157,10 @@ describe('API orders', () => {
         ['101 items', { ...valid, items: Array.from({ length: 101 }, () => line(1)) }],
         ['no items', { ...valid, items: [] }],
         ['items not an array', { ...valid, items: line(1) }],
-        ['warehouseId missing', { ...valid, items: [{ productId: mug.productId, quantity: 1 }] }],
+        ['warehouseId malformed', { ...valid, items: [{ ...line(1), warehouseId: 'wh 1' }] }],
+        ['warehouseId null', { ...valid, items: [{ ...line(1), warehouseId: null }] }],
+        ['voucherCode malformed', { ...valid, voucherCode: 'SAVE 10' }],
+        ['voucherCode too long', { ...valid, voucherCode: 'V'.repeat(65) }],
         ['productId malformed', { ...valid, items: [{ ...line(1), productId: 'no spaces allowed' }] }],
         ['shippingAddress missing', { items: valid.items }],
         ['shippingAddress blank', { ...valid, shippingAddress: '   ' }],
@@ -193,15 +200,49 @@ describe('API orders', () => {
       const after = (await databaseSnapshot(stack)) as { counts: { orders: number } };
       assert.equal(after.counts.orders, (before as { counts: { orders: number } }).counts.orders + 1);
     });
+  });
 
-    it('answers 409 VOUCHER_UNAVAILABLE for any voucher (none exist yet), changing nothing', async () => {
-      const mug = await stockedProduct(stack, 5);
-      const before = await databaseSnapshot(stack);
-      const res = await place(KEYS.alice, [[mug, 1]], { voucherCode: 'SAVE10' });
+  describe('without warehouseId', () => {
+    it('allocates by warehouse priority, splitting a line, with one delivery order per warehouse', async () => {
+      const near = await stockedProduct(stack, 4, 1000);
+      const productId = near.productId;
+      const far = `wh-far-${productId}`;
+      const preferred = `wh-preferred-${productId}`;
+      await call(stack, 'PUT', `/warehouses/${far}`, { key: KEYS.admin, body: { name: 'Far', priority: 50 } });
+      await call(stack, 'PUT', `/warehouses/${preferred}`, { key: KEYS.admin, body: { name: 'Preferred', priority: 0 } });
+      await call(stack, 'PUT', `/inventory/${productId}/${far}`, { key: KEYS.admin, body: { onHand: 10 } });
+      await call(stack, 'PUT', `/inventory/${productId}/${preferred}`, { key: KEYS.admin, body: { onHand: 3 } });
+
+      const res = await call(stack, 'POST', '/orders', {
+        key: KEYS.alice,
+        body: { items: [{ productId, quantity: 9 }], shippingAddress: '1 Main St' },
+      });
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+      // Preferred (priority 0) first, then near (priority 1, from stockedProduct), then far.
+      const allocation = res.body.data.items.map((i: { warehouseId: string; quantity: number }) => [i.warehouseId, i.quantity]);
+      assert.deepEqual(
+        allocation.sort(),
+        [
+          [preferred, 3],
+          [near.warehouseId, 4],
+          [far, 2],
+        ].sort(),
+      );
+      assert.equal(res.body.data.subtotal, 9000);
+      const paid = await call(stack, 'POST', `/orders/${res.body.data.id}/payment`, { key: KEYS.alice });
+      assert.equal(paid.status, 200, JSON.stringify(paid.body));
+      assert.equal(paid.body.data.deliveryOrderIds.length, 3);
+    });
+
+    it('answers 409 INSUFFICIENT_INVENTORY when all warehouses together cannot cover a line', async () => {
+      const mug = await stockedProduct(stack, 4);
+      const res = await call(stack, 'POST', '/orders', {
+        key: KEYS.alice,
+        body: { items: [{ productId: mug.productId, quantity: 5 }], shippingAddress: '1 Main St' },
+      });
       assert.equal(res.status, 409);
-      assert.equal(res.body.error.code, 'VOUCHER_UNAVAILABLE');
-      assert.deepEqual(await databaseSnapshot(stack), before);
-      assert.equal((await place(KEYS.alice, [[mug, 1]], { voucherCode: null })).status, 201);
+      assert.equal(res.body.error.code, 'INSUFFICIENT_INVENTORY');
+      assert.deepEqual(await level(mug), { onHand: 4, reserved: 0 });
     });
   });
 
@@ -288,9 +329,6 @@ describe('API orders', () => {
       const again = await call(stack, 'POST', `/orders/${id}/payment`, { key: KEYS.alice });
       assert.equal(again.status, 409);
       assert.equal(again.body.error.code, 'ORDER_NOT_PAYABLE');
-      const cancel = await call(stack, 'POST', `/orders/${id}/cancel`, { key: KEYS.alice });
-      assert.equal(cancel.status, 409);
-      assert.equal(cancel.body.error.code, 'ORDER_NOT_CANCELLABLE');
     });
 
     it('answers 402 PAYMENT_DECLINED and keeps the order payable', async () => {
@@ -324,23 +362,33 @@ describe('API orders', () => {
   });
 
   describe('pay racing cancel', () => {
-    it('lets exactly one win; the other gets 409 and the stock matches the winner', async () => {
+    it('settles consistently: cancelled unpaid, paid then cancelled with a refund, or confirmed', async () => {
       const mug = await stockedProduct(stack, 10);
       const id = placed(await place(KEYS.alice, [[mug, 2]]));
       const [pay, cancel] = await Promise.all([
         call(stack, 'POST', `/orders/${id}/payment`, { key: KEYS.alice }),
         call(stack, 'POST', `/orders/${id}/cancel`, { key: KEYS.alice }),
       ]);
-      assert.deepEqual([pay.status, cancel.status].sort(), [200, 409]);
       const final = (await call(stack, 'GET', `/orders/${id}`, { key: KEYS.alice })).body.data.status;
-      if (pay.status === 200) {
+      const payments = await stack.database.sql`SELECT status, refunded_at FROM payments WHERE order_id = ${id} AND status = 'succeeded'`;
+      if (cancel.status === 409) {
+        // The charge went through and the order was no longer cancellable when the cancel was judged.
         assert.equal(cancel.body.error.code, 'ORDER_NOT_CANCELLABLE');
+        assert.equal(pay.status, 200);
         assert.equal(final, 'confirmed');
         assert.deepEqual(await level(mug), { onHand: 8, reserved: 0 });
-      } else {
+        return;
+      }
+      assert.equal(cancel.status, 200, JSON.stringify(cancel.body));
+      assert.equal(final, 'cancelled');
+      assert.deepEqual(await level(mug), { onHand: 10, reserved: 0 });
+      if (pay.status === 409) {
         assert.equal(pay.body.error.code, 'ORDER_NOT_PAYABLE');
-        assert.equal(final, 'cancelled');
-        assert.deepEqual(await level(mug), { onHand: 10, reserved: 0 });
+        assert.equal(payments.length, 0, 'nothing was charged');
+      } else {
+        assert.equal(pay.status, 200);
+        assert.equal(payments.length, 1);
+        assert.equal(await refundedTotal(stack, id), 2 * mug.price, 'the charge was refunded in full');
       }
     });
   });
@@ -366,6 +414,44 @@ describe('API orders', () => {
       const pay = await call(stack, 'POST', `/orders/${id}/payment`, { key: KEYS.alice });
       assert.equal(pay.status, 409);
       assert.equal(pay.body.error.code, 'ORDER_NOT_PAYABLE');
+    });
+
+    it('after payment refunds the charge, puts the stock back on hand and cancels the delivery orders', async () => {
+      const east = await stockedProduct(stack, 10, 1000);
+      const west = await stockedProduct(stack, 10, 500);
+      const id = placed(await place(KEYS.alice, [
+        [east, 3],
+        [west, 2],
+      ]));
+      const paid = await call(stack, 'POST', `/orders/${id}/payment`, { key: KEYS.alice, body: { paymentToken: 'tok_visa' } });
+      assert.equal(paid.status, 200, JSON.stringify(paid.body));
+      assert.deepEqual([await level(east), await level(west)], [{ onHand: 7, reserved: 0 }, { onHand: 8, reserved: 0 }]);
+
+      const res = await call(stack, 'POST', `/orders/${id}/cancel`, { key: KEYS.alice, body: { reason: 'found it cheaper' } });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.equal(res.body.data.status, 'cancelled');
+      assert.equal(res.body.data.cancelReason, 'found it cheaper');
+      assert.deepEqual([await level(east), await level(west)], [{ onHand: 10, reserved: 0 }, { onHand: 10, reserved: 0 }]);
+      const deliveries = await call(stack, 'GET', `/orders/${id}/delivery-orders`, { key: KEYS.alice });
+      assert.deepEqual(deliveries.body.data.map((d: { status: string }) => d.status), ['cancelled', 'cancelled']);
+      assert.equal(await refundedTotal(stack, id), 4000);
+      const again = await call(stack, 'POST', `/orders/${id}/cancel`, { key: KEYS.alice });
+      assert.equal(again.status, 409);
+      assert.equal(again.body.error.code, 'ORDER_NOT_CANCELLABLE');
+    });
+
+    it('answers 409 ORDER_NOT_CANCELLABLE once a delivery order has shipped, changing nothing', async () => {
+      const mug = await stockedProduct(stack, 10);
+      const id = placed(await place(KEYS.alice, [[mug, 1]]));
+      const paid = await call(stack, 'POST', `/orders/${id}/payment`, { key: KEYS.alice });
+      const shipped = await call(stack, 'POST', `/delivery-orders/${paid.body.data.deliveryOrderIds[0]}/ship`, { key: KEYS.warehouse });
+      assert.equal(shipped.status, 200);
+      await orderStatusBecomes(stack, id, 'shipped');
+      const before = await databaseSnapshot(stack);
+      const res = await call(stack, 'POST', `/orders/${id}/cancel`, { key: KEYS.alice });
+      assert.equal(res.status, 409);
+      assert.equal(res.body.error.code, 'ORDER_NOT_CANCELLABLE');
+      assert.deepEqual(await databaseSnapshot(stack), before);
     });
   });
 

@@ -102,5 +102,18 @@ describe('API request handling', () => {
     assert.equal(items.items.properties.quantity.maximum, 10000);
     assert.ok(placing.responses['409'] && placing.responses['422'] && placing.responses['201']);
     assert.ok(res.body.paths['/delivery-orders/{deliveryOrderId}/ship'].post);
+    for (const [path, method] of [
+      ['/customers/{customerId}', 'put'],
+      ['/vouchers/{code}', 'put'],
+      ['/orders/{orderId}/returns', 'post'],
+      ['/orders/{orderId}/timeline', 'get'],
+      ['/inventory/adjustments', 'post'],
+      ['/inventory/{productId}/{warehouseId}/movements', 'get'],
+    ] as const) {
+      assert.ok(res.body.paths[path]?.[method], `${method} ${path}`);
+    }
+    assert.ok(placing.requestBody.content['application/json'].schema.properties.items.items.required.every((f: string) => f !== 'warehouseId'));
+    assert.ok(placing.responses['422'].description.includes('CUSTOMER_NOT_ALLOWED'));
+    assert.equal(res.body.components.securitySchemes.bearer.scheme, 'bearer');
   });
 });

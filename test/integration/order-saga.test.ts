@@ -16,7 +16,7 @@ import {
   stockReservations,
 } from '../../db/schema';
 import { workflowIdFor } from '../../domain/order';
-import { seedStockedProduct } from '../support/catalog';
+import { seedCustomer, seedStockedProduct } from '../support/catalog';
 import { call } from '../support/http';
 import { KEYS, startStack, type Stack } from '../support/stack';
 
@@ -61,12 +61,16 @@ function placeOne(stack: Stack, customerId: string, line: { productId: string; w
   });
 }
 
+const RACERS = Array.from({ length: 7 }, (_, i) => `racer-${i}`);
+
 describe('order saga on the real stack (PostgreSQL + Temporal dev server)', function () {
   this.timeout(300_000);
   let stack: Stack;
 
   before(async () => {
     stack = await startStack();
+    // Orders are placed only for known, active customers (the saga's validateCustomer step).
+    for (const id of [...RACERS, 'repeat-customer']) await seedCustomer(stack.database.db, { id });
   });
   after(async () => {
     await stack?.stop();
@@ -76,7 +80,7 @@ describe('order saga on the real stack (PostgreSQL + Temporal dev server)', func
     const line = await seedStockedProduct(stack.database.db, { onHand: 50 });
 
     const placements = await Promise.all(
-      Array.from({ length: 200 }, (_, i) => placeOne(stack, `racer-${i % 7}`, line)),
+      Array.from({ length: 200 }, (_, i) => placeOne(stack, RACERS[i % RACERS.length]!, line)),
     );
     const placed = placements.filter((r) => r.status === 201);
     const refused = placements.filter((r) => r.status === 409);
@@ -131,7 +135,7 @@ describe('order saga on the real stack (PostgreSQL + Temporal dev server)', func
           providerCalls++;
           return provider.charge(request, signal);
         },
-        refund: (ref, amount) => provider.refund(ref, amount),
+        refund: (ref, amount, key) => provider.refund(ref, amount, key),
       },
     });
     const before = await bookkeeping(stack, line.productId, line.warehouseId);

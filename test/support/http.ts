@@ -3,6 +3,8 @@ import type { Stack } from './stack';
 export interface CallOptions {
   /** Sent as X-API-Key; omitted when undefined. */
   key?: string;
+  /** Sent as `Authorization: Bearer <token>`; omitted when undefined. */
+  token?: string;
   /** Sent as JSON. */
   body?: unknown;
   /** Sent verbatim (Content-Type application/json unless `headers` says otherwise). */
@@ -27,6 +29,7 @@ export async function call(
 ): Promise<CallResult> {
   const headers: Record<string, string> = {};
   if (options.key !== undefined) headers['X-API-Key'] = options.key;
+  if (options.token !== undefined) headers.Authorization = `Bearer ${options.token}`;
   let payload: string | undefined;
   if (options.rawBody !== undefined) payload = options.rawBody;
   else if (options.body !== undefined) payload = JSON.stringify(options.body);
