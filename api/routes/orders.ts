@@ -134,7 +134,13 @@ const CANCELLABLE: readonly OrderStatus[] = ['awaiting_payment', 'confirmed'];
  * order, the same refusal, or 422 when the key came with a different request.
  */
 function answerAsBefore(row: OrderRow | undefined, orderId: string, requestHash: string): void {
-  if (!row) throw new Error(`the saga of order ${orderId} has finished but left no order row`);
+  if (!row) {
+    // The saga was cancelled or failed before it reserved anything: the first answer was the same.
+    throw new DomainError(
+      'INVENTORY_UNAVAILABLE',
+      `the saga of order ${orderId} ended before stock was reserved; place the order again with a new Idempotency-Key`,
+    );
+  }
   if (row.requestHash !== requestHash) {
     throw new DomainError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was already used with a different request');
   }

@@ -233,6 +233,8 @@ describe('orderWorkflow (time-skipping, stub activities)', function () {
       const { handle } = await saga.place();
       const paid = await handle.executeUpdate(payOrder, { args: [{ paymentToken: null }] });
       await handle.signal(deliveryOrderShipped, { deliveryOrderId: paid.deliveryOrderIds[0]! });
+      // As the API does (it answers ship once the saga recorded it): the shipment is applied first.
+      await shippedOrTimeout(handle);
 
       assert.equal((await refusalOf(handle.executeUpdate(payOrder, { args: [{ paymentToken: null }] }))).code, 'ORDER_NOT_PAYABLE');
       assert.equal((await refusalOf(handle.executeUpdate(cancelOrder, { args: [{ reason: null }] }))).code, 'ORDER_NOT_CANCELLABLE');
@@ -648,6 +650,15 @@ describe('orderWorkflow (time-skipping, stub activities)', function () {
     });
   });
 });
+
+/** Polls the saga's state until it reports shipped; fails the test after a bounded number of tries. */
+async function shippedOrTimeout(handle: OrderHandle): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    if ((await handle.query(getOrderState)).status === 'shipped') return;
+    await setTimeout(50);
+  }
+  assert.fail('the saga never applied the shipped signal');
+}
 
 /** Drives one worker's sagas the way the API does: Update-with-Start, then updates and signals. */
 class SagaDriver {
