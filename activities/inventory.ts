@@ -1,6 +1,7 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
+import { catalogFor, type CatalogPrice } from '../db/catalog';
 import type { Db } from '../db/client';
-import { inventoryMovements, orderItems, orders, products, stockReservations, warehouses } from '../db/schema';
+import { inventoryMovements, orderItems, orders, stockReservations } from '../db/schema';
 import { allocateLines, type CandidateLevel } from '../domain/allocation';
 import { DomainError, type ShortItem } from '../domain/errors';
 import { toApplicationFailure } from '../domain/failure';
@@ -172,41 +173,14 @@ function insufficientInventory(items: ShortItem[]): DomainError {
 
 /** Prices each line from the catalog; every product and named warehouse must exist and be active. */
 async function priceFromCatalog(db: Db, items: OrderLineRequest[]): Promise<Quote> {
-  const productIds = [...new Set(items.map((i) => i.productId))];
-  const warehouseIds = [...new Set(items.flatMap((i) => (i.warehouseId === null ? [] : [i.warehouseId])))];
-
-  const catalog = await db
-    .select({ id: products.id, price: products.price, currency: products.currency })
-    .from(products)
-    .where(and(inArray(products.id, productIds), eq(products.active, true)));
-  const byId = new Map(catalog.map((p) => [p.id, p]));
-  const unknownProducts = productIds.filter((id) => !byId.has(id));
-  if (unknownProducts.length > 0) {
-    throw toApplicationFailure(
-      new DomainError('UNKNOWN_PRODUCT', `unknown or inactive product: ${unknownProducts.join(', ')}`, {
-        productIds: unknownProducts,
-      }),
-    );
+  let byId: Map<string, CatalogPrice>;
+  try {
+    byId = await catalogFor(db, items);
+  } catch (err) {
+    throw err instanceof DomainError ? toApplicationFailure(err) : err;
   }
 
-  const open =
-    warehouseIds.length === 0
-      ? []
-      : await db
-          .select({ id: warehouses.id })
-          .from(warehouses)
-          .where(and(inArray(warehouses.id, warehouseIds), eq(warehouses.active, true)));
-  const openIds = new Set(open.map((w) => w.id));
-  const unknownWarehouses = warehouseIds.filter((id) => !openIds.has(id));
-  if (unknownWarehouses.length > 0) {
-    throw toApplicationFailure(
-      new DomainError('UNKNOWN_WAREHOUSE', `unknown or inactive warehouse: ${unknownWarehouses.join(', ')}`, {
-        warehouseIds: unknownWarehouses,
-      }),
-    );
-  }
-
-  const currencies = [...new Set(catalog.map((p) => p.currency))];
+  const currencies = [...new Set([...byId.values()].map((p) => p.currency))];
   if (currencies.length > 1) {
     throw toApplicationFailure(
       new DomainError('VALIDATION_ERROR', `the products are priced in different currencies: ${currencies.join(', ')}`, {

@@ -2,7 +2,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { inventoryLevels, warehouses } from '../../db/schema';
 import type { Availability } from '../schemas/inventory';
-import { ensureKnownCatalogItems } from './catalog-references';
+import { catalogFor } from '../../db/catalog';
 import { levelKey } from './inventory-level';
 
 export interface AvailabilityQuestion {
@@ -18,7 +18,7 @@ export interface AvailabilityQuestion {
  * that is what an order with those lines would need.
  */
 export async function checkAvailability(db: Db, items: readonly AvailabilityQuestion[]): Promise<Availability> {
-  await ensureKnownCatalogItems(db, items);
+  await catalogFor(db, items);
   const productIds = [...new Set(items.map((i) => i.productId))];
 
   const levels = await db

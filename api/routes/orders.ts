@@ -8,7 +8,7 @@ import { sendData } from '../envelope';
 import { orderIdForIdempotencyKey, requestHashOf } from '../idempotency';
 import { allow } from '../middleware/authenticate';
 import { pageMeta } from '../pagination';
-import { ensureKnownCatalogItems } from '../read-models/catalog-references';
+import { catalogFor } from '../../db/catalog';
 import { deliveryOrderRowsOf, toDeliveryOrderJson } from '../read-models/delivery-order';
 import {
   findOrderRow,
@@ -44,7 +44,7 @@ export function ordersRouter({ config, database: { db }, saga, links }: RouteDep
     const customerId = customerIdFor(principal, body.customerId);
     // Unknown products or warehouses are bad input: refused before any saga starts. The customer
     // and the voucher are the saga's to judge (its validateCustomer and redeemVoucher steps).
-    await ensureKnownCatalogItems(db, body.items);
+    await catalogFor(db, body.items);
     const request = {
       customerId,
       // No warehouse named: the saga allocates one (or several).
