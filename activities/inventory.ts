@@ -5,7 +5,7 @@ import { inventoryMovements, orderItems, orders, stockReservations } from '../db
 import { allocateLines, type CandidateLevel } from '../domain/allocation';
 import { DomainError, type ShortItem } from '../domain/errors';
 import { toApplicationFailure } from '../domain/failure';
-import { CURRENCY, type AllocatedLine, type OrderLineRequest, type PricedLine, type Quote } from '../domain/order';
+import { CURRENCY, type AllocatedLine, type OrderLineRequest, type OrderRequest, type PricedLine, type Quote } from '../domain/order';
 import {
   aggregateDemand,
   type MovementReason,
@@ -13,13 +13,9 @@ import {
   type ReservationStatus,
 } from '../domain/stock';
 
-export interface ReserveStockInput {
-  orderId: string;
-  customerId: string;
+/** The request without its raw lines: reserveStock holds the priced (and discounted) quote instead. */
+export interface ReserveStockInput extends Omit<OrderRequest, 'items'> {
   quote: Quote;
-  shippingAddress: string;
-  voucherCode: string | null;
-  requestHash: string;
   /** ISO time the hold lapses (now + RESERVATION_TTL, from the workflow clock). */
   expiresAt: string;
 }

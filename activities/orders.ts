@@ -3,15 +3,10 @@ import type { Db } from '../db/client';
 import { orders } from '../db/schema';
 import { DomainError } from '../domain/errors';
 import { toApplicationFailure } from '../domain/failure';
-import { CURRENCY, type OrderLineRequest, type OrderStatus } from '../domain/order';
+import { CURRENCY, type OrderRequest, type OrderStatus } from '../domain/order';
 
-export interface RejectOrderInput {
-  orderId: string;
-  customerId: string;
-  items: OrderLineRequest[];
-  shippingAddress: string;
-  voucherCode: string | null;
-  requestHash: string;
+/** The refused request as asked for (items are not stored: nothing was priced) and why it was refused. */
+export interface RejectOrderInput extends OrderRequest {
   failure: { code: string; message: string; details?: unknown };
 }
 

@@ -36,6 +36,17 @@ export interface AllocatedLine extends PricedLine {
   warehouseId: string;
 }
 
+/** What was asked for when an order was placed: the saga's input and what its order row records. */
+export interface OrderRequest {
+  orderId: string;
+  customerId: string;
+  items: OrderLineRequest[];
+  shippingAddress: string;
+  voucherCode: string | null;
+  /** Fingerprint of the placing request; a repeat with another body is IDEMPOTENCY_KEY_REUSED. */
+  requestHash: string;
+}
+
 /** What checkAvailability returns: the priced order, before anything is reserved. */
 export interface Quote {
   lines: PricedLine[];

@@ -14,6 +14,7 @@ import postgres from 'postgres';
 import { startEmbeddedPostgres } from '../db/embedded';
 import { runMigrations } from '../db/migrate';
 import { loadConfig } from '../domain/config';
+import { ORDER_SEARCH_ATTRIBUTES } from '../workflows/messages';
 import { temporalCliPath } from './temporal-binaries';
 
 const ROOT = resolve(__dirname, '..');
@@ -22,7 +23,8 @@ const POSTGRES_DIR = join(DATA_DIR, 'postgres');
 const DATABASE_NAME = 'orders';
 const TEMPORAL_PORT = 7233;
 const TEMPORAL_UI_PORT = 8233;
-const SEARCH_ATTRIBUTES = ['OrderStatus=Keyword', 'CustomerId=Keyword'];
+// The saga's search attributes, all keywords, registered when the dev server starts.
+const SEARCH_ATTRIBUTES = ORDER_SEARCH_ATTRIBUTES.map((key) => `${key.name}=Keyword`);
 const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 const TEMPORAL_START_TIMEOUT_MS = 60_000;
 const API_START_TIMEOUT_MS = 60_000;

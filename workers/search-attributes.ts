@@ -6,11 +6,19 @@ import { ORDER_SEARCH_ATTRIBUTES } from '../workflows/messages';
 export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<void> {
   const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
   const missing = ORDER_SEARCH_ATTRIBUTES.filter((key) => !(key.name in customAttributes));
-  if (missing.length === 0) return;
+  if (missing.length > 0) await addSearchAttributes(connection, namespace, missing);
+}
+
+/** Adds Keyword search attributes (the saga's are all keywords), without asking what is there. */
+export async function addSearchAttributes(
+  connection: Connection,
+  namespace: string,
+  keys: readonly { name: string }[],
+): Promise<void> {
   await connection.operatorService.addSearchAttributes({
     namespace,
     searchAttributes: Object.fromEntries(
-      missing.map((key) => [key.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
+      keys.map((key) => [key.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
     ),
   });
 }

@@ -4,7 +4,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { OrderLineRequest, OrderStatus } from '../domain/order';
+import type { OrderRequest, OrderStatus } from '../domain/order';
 import type { StockLine } from '../domain/stock';
 
 export const ORDER_WORKFLOW_TYPE = 'orderWorkflow';
@@ -15,14 +15,7 @@ export const CustomerIdAttribute = defineSearchAttributeKey('CustomerId', Search
 export const ORDER_SEARCH_ATTRIBUTES = [OrderStatusAttribute, CustomerIdAttribute];
 
 /** The workflow's input: one saga per order, id `order-<orderId>`. */
-export interface PlaceOrderInput {
-  orderId: string;
-  customerId: string;
-  items: OrderLineRequest[];
-  shippingAddress: string;
-  voucherCode: string | null;
-  /** Fingerprint of the placing request; a repeat with another body is IDEMPOTENCY_KEY_REUSED. */
-  requestHash: string;
+export interface PlaceOrderInput extends OrderRequest {
   /** How long stock is held for payment (RESERVATION_TTL). */
   reservationTtlMs: number;
   /** How long one call to the payment provider may take (PAYMENT_TIMEOUT). */

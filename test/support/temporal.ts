@@ -1,7 +1,7 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode, DefaultLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { temporalCliPath, temporalTestServerPath } from '../../scripts/temporal-binaries';
+import { addSearchAttributes } from '../../workers/search-attributes';
 import { ORDER_SEARCH_ATTRIBUTES } from '../../workflows/messages';
 import { onTeardown } from './teardown';
 
@@ -32,13 +32,8 @@ export async function startTimeSkippingServer(): Promise<TestWorkflowEnvironment
     server: { executable: { type: 'existing-path', path: temporalTestServerPath() } },
   });
   // Without them every workflow task that upserts OrderStatus fails. The test server cannot
-  // list search attributes (so workers/search-attributes.ts cannot be used), but it can add them.
-  await env.connection.operatorService.addSearchAttributes({
-    namespace: env.namespace ?? 'default',
-    searchAttributes: Object.fromEntries(
-      ORDER_SEARCH_ATTRIBUTES.map((key) => [key.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
-    ),
-  });
+  // list search attributes (so ensureSearchAttributes cannot be used), but it can add them.
+  await addSearchAttributes(env.connection, env.namespace ?? 'default', ORDER_SEARCH_ATTRIBUTES);
   return env;
 }
 
