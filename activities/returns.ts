@@ -19,6 +19,8 @@ export interface RecordedReturn {
   refundAmount: number;
   /** True once every delivered unit of the order has come back. */
   everythingReturned: boolean;
+  /** What this return took back, per (product, warehouse). */
+  items: StockLine[];
 }
 
 /** A line of RETURN_NOT_ALLOWED's `details.items`: what was asked back against what may still come back. */
@@ -62,7 +64,16 @@ export function createReturnActivities(db: Db) {
             );
           }
           const left = await returnableLines(tx, orderId);
-          return { returnId, refundAmount: recorded.refundAmount, everythingReturned: left.every((l) => l.returnable === 0) };
+          const items = await tx
+            .select({ productId: returnItems.productId, warehouseId: returnItems.warehouseId, quantity: returnItems.quantity })
+            .from(returnItems)
+            .where(eq(returnItems.returnId, returnId));
+          return {
+            returnId,
+            refundAmount: recorded.refundAmount,
+            everythingReturned: left.every((l) => l.returnable === 0),
+            items: aggregateDemand(items),
+          };
         }
 
         if (!RETURNABLE_STATUSES.includes(order.status)) {
@@ -127,7 +138,7 @@ export function createReturnActivities(db: Db) {
         const everythingReturned = returnable.every(
           (line) => line.returnable === (requested.find((r) => pairKey(r) === pairKey(line))?.quantity ?? 0),
         );
-        return { returnId, refundAmount, everythingReturned };
+        return { returnId, refundAmount, everythingReturned, items: requested };
       });
     },
   };

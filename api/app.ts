@@ -9,7 +9,7 @@ import { authenticate } from './middleware/authenticate';
 import { errorHandler, notFound } from './middleware/error-handler';
 import { jsonBody } from './middleware/json-body';
 import { requestId } from './middleware/request-id';
-import { createOrderSaga, type OrderSaga } from './order-saga';
+import { createOrderWorkflows, type OrderWorkflows } from './order-workflows';
 import { orderLinks, type OrderLinks } from './read-models/order';
 import { customersRouter } from './routes/customers';
 import { deliveryOrdersRouter } from './routes/delivery-orders';
@@ -30,7 +30,7 @@ export interface AppDeps {
 
 /** What the routers are built over: the process's one pool, one Temporal client and their wrappers. */
 export interface RouteDeps extends AppDeps {
-  saga: OrderSaga;
+  workflows: OrderWorkflows;
   links: OrderLinks;
 }
 
@@ -51,7 +51,7 @@ export function createApp(deps: AppDeps): express.Express {
   }
   const routeDeps: RouteDeps = {
     ...deps,
-    saga: createOrderSaga(deps.config, deps.temporal),
+    workflows: createOrderWorkflows(deps.config, deps.temporal),
     links: orderLinks(deps.config),
   };
   const authenticated = authenticate(authenticators);

@@ -4,27 +4,49 @@ import { CancellationScope } from '@temporalio/workflow';
 export type Compensation<Reason> = (reason: Reason) => Promise<unknown>;
 
 /**
- * The saga's undo stack: each step that changed the world pushes the step that reverses it.
- * Unwinding runs them newest first, one after another.
+ * The saga's undo stack: each step that may change the world pushes the step that reverses it
+ * (before the step runs when its outcome could be lost). Unwinding runs them newest first.
  */
 export class Compensations<Reason> {
-  private readonly steps: Compensation<Reason>[] = [];
+  private steps: Compensation<Reason>[] = [];
 
-  push(step: Compensation<Reason>): void {
+  push(step: Compensation<Reason>): Compensation<Reason> {
     this.steps.push(step);
+    return step;
+  }
+
+  /** Takes a step back off the stack unrun: what it would undo is known not to have happened. */
+  discard(step: Compensation<Reason>): void {
+    this.steps = this.steps.filter((pushed) => pushed !== step);
+  }
+
+  /** The point of no return: nothing done so far is ever undone by unwinding. */
+  cut(): void {
+    this.steps = [];
+  }
+
+  get size(): number {
+    return this.steps.length;
   }
 
   /**
    * Runs every pushed step in reverse order. Non-cancellable, because a cancelled workflow must
-   * still give back what it took. A failing step is not caught: its activity is retried by
-   * Temporal, and a step that fails for good fails the workflow loudly rather than leaving a
-   * hold behind silently. Steps are popped as they complete, so unwinding twice never repeats one.
+   * still give back what it took. Each step's activity is retried by Temporal for as long as the
+   * failure may heal; a step that fails for good does not stop the others from running, and the
+   * first such failure is thrown once all have run, so the saga fails loudly instead of leaving a
+   * hold or a charge behind silently. Steps are popped as they run: unwinding twice repeats none.
    */
   unwind(reason: Reason): Promise<void> {
     return CancellationScope.nonCancellable(async () => {
+      let failure: unknown;
       for (let step = this.steps.pop(); step; step = this.steps.pop()) {
-        await step(reason);
+        try {
+          await step(reason);
+        } catch (err) {
+          failure ??= err;
+        }
       }
+      if (failure !== undefined) throw failure;
     });
   }
 }

@@ -1,21 +1,22 @@
-import { condition } from '@temporalio/workflow';
-
 /**
- * A deterministic mutual-exclusion lock for workflow code, so the `pay` and `cancel` handlers
- * (and the expiry) never interleave around an in-flight charge.
+ * A deterministic, first-come first-served mutual-exclusion lock for workflow code: pay, cancel,
+ * ship, deliver, returns and the timers take it, so none of them acts on an order that another
+ * one is still changing, and they are served in the order they arrived.
  */
 export class Lock {
   private held = false;
+  private readonly waiting: Array<() => void> = [];
 
   async runExclusive<T>(critical: () => Promise<T>): Promise<T> {
-    // A loop, not one wait: the SDK may unblock several waiting conditions in the same pass, and
-    // only the first waiter to resume may take the lock.
-    while (this.held) await condition(() => !this.held);
-    this.held = true;
+    if (this.held) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.held = true;
     try {
       return await critical();
     } finally {
-      this.held = false;
+      // Handed straight to the next in line, so nobody arriving later can overtake it.
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.held = false;
     }
   }
 }

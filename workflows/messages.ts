@@ -1,9 +1,12 @@
 /**
  * The saga's messages: one source of truth shared by the workflow and the API.
- * Only definitions and plain types here, so both sides can import it.
+ * Only definitions and plain types here, so both sides can import it. TypeScript names say each
+ * message's kind; the wire names (the strings) stay as they are, because recorded histories and
+ * running sagas know them by those.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { DeliveryStage } from '../domain/delivery';
 import type { OrderRequest, OrderStatus } from '../domain/order';
 import type { StockLine } from '../domain/stock';
 
@@ -37,6 +40,8 @@ export interface OrderState {
   /** When the last delivery order was delivered; returns are accepted until returnWindowEndsAt. */
   deliveredAt?: string | null;
   returnWindowEndsAt?: string | null;
+  /** Where each delivery order is, by id (absent in sagas confirmed before it was reported). */
+  deliveryStages?: Record<string, DeliveryStage>;
 }
 
 export interface PlaceOrderRequest {
@@ -64,19 +69,30 @@ export interface ReturnOutcome {
   refundAmount: number;
 }
 
-export interface DeliveryOrderEvent {
+/** A delivery order of this order that the warehouse shipped or delivered. */
+export interface DeliveryOrderMove {
   deliveryOrderId: string;
 }
 
 /** Sent with Update-with-Start; returns once stock is reserved (or fails with the refusal). */
-export const placeOrder = defineUpdate<OrderState, [PlaceOrderRequest]>('placeOrder');
+export const placeOrderUpdate = defineUpdate<OrderState, [PlaceOrderRequest]>('placeOrder');
 /** Takes payment; fails with PAYMENT_DECLINED, PAYMENT_UNAVAILABLE or ORDER_NOT_PAYABLE. */
-export const payOrder = defineUpdate<OrderState, [PaymentRequest]>('pay');
+export const payUpdate = defineUpdate<OrderState, [PaymentRequest]>('pay');
 /** Cancels and compensates; fails with ORDER_NOT_CANCELLABLE. */
-export const cancelOrder = defineUpdate<OrderState, [CancelRequest]>('cancel');
+export const cancelUpdate = defineUpdate<OrderState, [CancelRequest]>('cancel');
 /** Takes delivered goods back within the return window; fails with RETURN_NOT_ALLOWED. */
-export const returnOrder = defineUpdate<ReturnOutcome, [ReturnRequest]>('return');
-/** From the warehouse, through the delivery-order endpoints. */
-export const deliveryOrderShipped = defineSignal<[DeliveryOrderEvent]>('shipped');
-export const deliveryOrderDelivered = defineSignal<[DeliveryOrderEvent]>('delivered');
-export const getOrderState = defineQuery<OrderState>('state');
+export const returnUpdate = defineUpdate<ReturnOutcome, [ReturnRequest]>('return');
+/**
+ * The warehouse shipped a delivery order; answers once the move is applied, or fails with
+ * DELIVERY_ORDER_NOT_SHIPPABLE (a cancel won) / DELIVERY_ORDER_NOT_FOUND (not this order's).
+ */
+export const shipUpdate = defineUpdate<OrderState, [DeliveryOrderMove]>('ship');
+/** The warehouse delivered a delivery order; fails with DELIVERY_ORDER_NOT_DELIVERABLE / _NOT_FOUND. */
+export const deliverUpdate = defineUpdate<OrderState, [DeliveryOrderMove]>('deliver');
+/**
+ * How the API reported shipments before ship and deliver were updates. Kept so that sagas which
+ * received them replay, and applied under the saga's lock like the updates.
+ */
+export const shippedSignal = defineSignal<[DeliveryOrderMove]>('shipped');
+export const deliveredSignal = defineSignal<[DeliveryOrderMove]>('delivered');
+export const stateQuery = defineQuery<OrderState>('state');

@@ -18,7 +18,7 @@ import { parseInput } from '../validation';
  * whether the return window is still open and how much was delivered; the API reads the
  * recorded return back.
  */
-export function orderReturnsRouter({ database: { db }, saga }: RouteDeps): Router {
+export function orderReturnsRouter({ database: { db }, workflows }: RouteDeps): Router {
   const router = Router();
   router.use('/:orderId/returns', allow('admin', 'customer'));
 
@@ -41,7 +41,7 @@ export function orderReturnsRouter({ database: { db }, saga }: RouteDeps): Route
     if (order.status !== 'delivered') {
       throw new DomainError('RETURN_NOT_ALLOWED', `order ${orderId} is ${order.status}; only delivered orders take returns`);
     }
-    await saga.giveBack(orderId, { returnId, items, reason });
+    await workflows.takeReturn(orderId, { returnId, items, reason });
     const recorded = await findOrderReturn(db, returnId);
     if (!recorded) throw new Error(`return ${returnId} of order ${orderId} was accepted but has no row`);
     sendData(res, 201, recorded);

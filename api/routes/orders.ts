@@ -23,7 +23,7 @@ import { cancelBody, idempotencyHeaders, listOrdersQuery, paymentBody, placeOrde
 import { parseInput } from '../validation';
 
 /** Orders: customers place and manage their own; admins any. Every change goes through the saga. */
-export function ordersRouter({ config, database: { db }, saga, links }: RouteDeps): Router {
+export function ordersRouter({ config, database: { db }, workflows, links }: RouteDeps): Router {
   const router = Router();
 
   const orderJson = async (row: OrderRow) => (await toOrderJson(db, [row], links))[0]!;
@@ -55,7 +55,7 @@ export function ordersRouter({ config, database: { db }, saga, links }: RouteDep
     const requestHash = requestHashOf(request);
     const orderId = key === undefined ? randomUUID() : orderIdForIdempotencyKey(principal, key);
 
-    const placement = await saga.place({
+    const placement = await workflows.place({
       orderId,
       ...request,
       requestHash,
@@ -93,7 +93,7 @@ export function ordersRouter({ config, database: { db }, saga, links }: RouteDep
     if (row.status !== 'awaiting_payment') {
       throw new DomainError('ORDER_NOT_PAYABLE', `order ${orderId} is ${row.status}, not awaiting_payment`);
     }
-    await saga.pay(orderId, { paymentToken: body.paymentToken ?? null });
+    await workflows.pay(orderId, { paymentToken: body.paymentToken ?? null });
     sendData(res, 200, await currentOrder(orderId));
   });
 
@@ -106,7 +106,7 @@ export function ordersRouter({ config, database: { db }, saga, links }: RouteDep
     if (!CANCELLABLE.includes(row.status as OrderStatus)) {
       throw new DomainError('ORDER_NOT_CANCELLABLE', `order ${orderId} is ${row.status} and can no longer be cancelled`);
     }
-    await saga.cancel(orderId, { reason: body.reason ?? null });
+    await workflows.cancel(orderId, { reason: body.reason ?? null });
     sendData(res, 200, await currentOrder(orderId));
   });
 

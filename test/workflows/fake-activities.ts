@@ -67,8 +67,8 @@ export class Gate {
   }
 }
 
-export function quoteFor(items: OrderLineRequest[]): Quote {
-  const lines = items.map((item) => ({ ...item, unitPrice: UNIT_PRICE, lineTotal: UNIT_PRICE * item.quantity }));
+export function quoteFor(items: OrderLineRequest[], unitPrice = UNIT_PRICE): Quote {
+  const lines = items.map((item) => ({ ...item, unitPrice, lineTotal: unitPrice * item.quantity }));
   const subtotal = lines.reduce((sum, line) => sum + line.lineTotal, 0);
   return { lines, subtotal, discount: 0, total: subtotal, currency: 'USD' };
 }
@@ -86,6 +86,8 @@ export function fakeInventory(
     releaseOutages?: number;
     availabilityGate?: Gate;
     commitFailure?: boolean;
+    reserveFailure?: boolean;
+    unitPrice?: number;
   } = {},
 ): InventoryActivities {
   let outages = options.releaseOutages ?? 0;
@@ -94,11 +96,14 @@ export function fakeInventory(
       log.record('checkAvailability', [items]);
       await options.availabilityGate?.pass();
       if (options.refusal) throw toApplicationFailure(options.refusal);
-      return quoteFor(items);
+      return quoteFor(items, options.unitPrice);
     },
     async reserveStock(input) {
       log.record('reserveStock', [input]);
       if (options.reserveRefusal) throw toApplicationFailure(options.reserveRefusal);
+      if (options.reserveFailure) {
+        throw ApplicationFailure.create({ type: 'DatabaseRejected', message: 'value out of range', nonRetryable: true });
+      }
       const lines = input.quote.lines.map((line) => ({ ...line, warehouseId: line.warehouseId ?? DEFAULT_WAREHOUSE }));
       ledger.allocations.set(input.orderId, lines);
       return { orderId: input.orderId, expiresAt: input.expiresAt, lines };
@@ -123,22 +128,55 @@ export function fakeInventory(
   };
 }
 
+/** What the fake provider holds: per idempotency key, the amount charged and not given back. */
+export class FakeProvider {
+  readonly kept = new Map<string, number>();
+
+  total(): number {
+    return [...this.kept.values()].reduce((sum, amount) => sum + amount, 0);
+  }
+}
+
 /**
- * The sandbox provider's rules: `tok_decline…` declines, `tok_timeout…` answers too late,
- * anything else succeeds. With `gate`, a successful charge waits for the test to open it.
+ * The sandbox provider's rules: `tok_decline…` declines, `tok_timeout…` answers too late (and
+ * charges nothing), `tok_lost…` charges and then never answers, anything else succeeds, once per
+ * key. With `gate`, a successful charge waits for the test to open it. settlePayments gives back
+ * whatever the order's keys hold, as the real one does (void or refund).
  */
-export function fakePayments(log: CallLog, options: { gate?: Gate; lateAnswerMs?: number } = {}): PaymentActivities {
+export function fakePayments(
+  log: CallLog,
+  provider: FakeProvider,
+  options: { gate?: Gate; lateAnswerMs?: number; settleFailure?: boolean } = {},
+): PaymentActivities {
   return {
     async chargePayment(input) {
       log.record('chargePayment', [input]);
       if (input.paymentToken?.startsWith('tok_decline')) {
         throw toApplicationFailure(new DomainError('PAYMENT_DECLINED', 'the card was declined', { declineCode: 'card_declined' }));
       }
+      if (input.paymentToken?.startsWith('tok_lost')) {
+        provider.kept.set(input.idempotencyKey, input.amount);
+        throw new Error('the payment provider did not answer');
+      }
       if (input.paymentToken?.startsWith('tok_timeout')) {
         await new Promise((resolve) => setTimeout(resolve, options.lateAnswerMs ?? 1_000));
       }
       await options.gate?.pass();
+      provider.kept.set(input.idempotencyKey, input.amount);
       return { paymentId: `payment-${input.idempotencyKey}`, status: 'succeeded' };
+    },
+    async settlePayments(orderId) {
+      log.record('settlePayments', [orderId]);
+      if (options.settleFailure) {
+        throw ApplicationFailure.create({ type: 'DatabaseRejected', message: 'a constraint refused the refund', nonRetryable: true });
+      }
+      let refunded = 0;
+      for (const [key, amount] of provider.kept) {
+        if (!key.startsWith(`${orderId}:`)) continue;
+        refunded += amount;
+        provider.kept.delete(key);
+      }
+      return { voided: 0, refunded };
     },
     async refundPartial(input) {
       log.record('refundPartial', [input]);
@@ -160,8 +198,14 @@ export function fakeOrders(log: CallLog): OrderActivities {
   };
 }
 
-/** One delivery order per entry of `warehouses` (default one), ids `<orderId>-do-<n>`. */
-export function fakeDelivery(log: CallLog, options: { warehouses?: number } = {}): DeliveryActivities {
+/**
+ * One delivery order per entry of `warehouses` (default one), ids `<orderId>-do-<n>`. `moveGate`
+ * holds markDeliveryOrder, `unwindGate` holds cancelDeliveryOrders, until the test opens them.
+ */
+export function fakeDelivery(
+  log: CallLog,
+  options: { warehouses?: number; moveGate?: Gate; unwindGate?: Gate } = {},
+): DeliveryActivities {
   return {
     async createDeliveryOrders(orderId) {
       log.record('createDeliveryOrders', [orderId]);
@@ -169,9 +213,11 @@ export function fakeDelivery(log: CallLog, options: { warehouses?: number } = {}
     },
     async cancelDeliveryOrders(orderId) {
       log.record('cancelDeliveryOrders', [orderId]);
+      await options.unwindGate?.pass();
     },
     async markDeliveryOrder(deliveryOrderId, status) {
       log.record('markDeliveryOrder', [deliveryOrderId, status]);
+      await options.moveGate?.pass();
     },
   };
 }
@@ -232,6 +278,10 @@ export function fakeReturns(log: CallLog, ledger: FakeLedger): ReturnActivities 
         returnId: input.returnId,
         refundAmount: asked.reduce((sum, [, quantity]) => sum + quantity * UNIT_PRICE, 0),
         everythingReturned: [...left.values()].every((quantity) => quantity === 0),
+        items: asked.map(([pair, quantity]) => {
+          const [productId, warehouseId] = pair.split('@') as [string, string];
+          return { productId, warehouseId, quantity };
+        }),
       };
     },
   };
@@ -249,6 +299,15 @@ export interface FakeActivityOptions {
   chargeGate?: Gate;
   lateAnswerMs?: number;
   warehouses?: number;
+  moveGate?: Gate;
+  unwindGate?: Gate;
+  settleFailure?: boolean;
+  /** Chooses what reserveStock prices each unit at (default UNIT_PRICE). */
+  unitPrice?: number;
+  /** Makes reserveStock fail for good with a failure that is not a refusal (a bug, a constraint). */
+  reserveFailure?: boolean;
+  /** Shared across workers of one test, so money can be followed across a restart. */
+  provider?: FakeProvider;
 }
 
 /** All fakes over one log, shaped like the worker's real activities. */
@@ -261,10 +320,16 @@ export function fakeActivities(log: CallLog, options: FakeActivityOptions = {}):
       releaseOutages: options.releaseOutages,
       availabilityGate: options.availabilityGate,
       commitFailure: options.commitFailure,
+      reserveFailure: options.reserveFailure,
+      unitPrice: options.unitPrice,
     }),
-    ...fakePayments(log, { gate: options.chargeGate, lateAnswerMs: options.lateAnswerMs }),
+    ...fakePayments(log, options.provider ?? new FakeProvider(), {
+      gate: options.chargeGate,
+      lateAnswerMs: options.lateAnswerMs,
+      settleFailure: options.settleFailure,
+    }),
     ...fakeOrders(log),
-    ...fakeDelivery(log, { warehouses: options.warehouses }),
+    ...fakeDelivery(log, { warehouses: options.warehouses, moveGate: options.moveGate, unwindGate: options.unwindGate }),
     ...fakeCustomers(log, { customerRefusal: options.customerRefusal }),
     ...fakeVouchers(log, { discount: options.discount, voucherRefusal: options.voucherRefusal }),
     ...fakeReturns(log, ledger),

@@ -1,81 +1,37 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout } from 'node:timers/promises';
-import { ActivityFailure, CancelledFailure } from '@temporalio/common';
-import { WithStartWorkflowOperation, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
+import { ActivityFailure } from '@temporalio/common';
+import { WorkflowFailedError } from '@temporalio/client';
 import { DomainError } from '../../domain/errors';
 import { fromTemporalFailure } from '../../domain/failure';
-import { workflowIdFor } from '../../domain/order';
 import {
-  cancelOrder,
+  cancelUpdate,
   CustomerIdAttribute,
-  deliveryOrderDelivered,
-  deliveryOrderShipped,
-  getOrderState,
-  ORDER_WORKFLOW_TYPE,
+  deliveredSignal,
   OrderStatusAttribute,
-  payOrder,
-  placeOrder,
-  returnOrder,
-  type OrderState,
-  type PlaceOrderInput,
+  payUpdate,
+  returnUpdate,
+  shippedSignal,
+  shipUpdate,
+  stateQuery,
 } from '../../workflows/messages';
-import type { orderWorkflow } from '../../workflows/order';
-import { sharedWorkflowBundle, startTimeSkippingServer } from '../support/temporal';
-import { CallLog, fakeActivities, Gate, UNIT_PRICE, type FakeActivityOptions } from './fake-activities';
-
-const FIFTEEN_MINUTES = 15 * 60_000;
-const DAY = 24 * 60 * 60_000;
-
-type OrderHandle = WorkflowHandle<typeof orderWorkflow>;
+import { startTimeSkippingServer } from '../support/temporal';
+import { CallLog, FakeProvider, Gate, UNIT_PRICE } from './fake-activities';
+import {
+  assertCancelled,
+  DAY,
+  FIFTEEN_MINUTES,
+  refusalOf,
+  rejection,
+  SagaDriver,
+  workflowHarness,
+  type OrderHandle,
+} from './saga-driver';
 
 describe('orderWorkflow (time-skipping, stub activities)', function () {
-  let env: TestWorkflowEnvironment;
-
-  before(async function () {
-    env = await startTimeSkippingServer();
-  });
-
-  after(async function () {
-    await env?.teardown();
-  });
-
-  /** Runs `body` with a worker of its own whose fake activities record into a fresh log. */
-  async function withWorker(
-    options: FakeActivityOptions,
-    body: (saga: SagaDriver) => Promise<void>,
-    server: TestWorkflowEnvironment = env,
-  ): Promise<void> {
-    const saga = new SagaDriver(server, `order-workflow-test-${randomUUID()}`, new CallLog());
-    try {
-      await runWorker(saga, options, () => body(saga));
-    } finally {
-      // Sagas left open (awaiting payment, awaiting delivery) would fire timers in later tests.
-      await saga.terminateOpenSagas();
-    }
-  }
-
-  /**
-   * Polls the saga's task queue until `body` settles; meanwhile its sagas can make progress.
-   * `uncached`: keeps no saga in memory, so none is bound to this worker (a sticky queue) after it stops.
-   */
-  async function runWorker(
-    saga: SagaDriver,
-    options: FakeActivityOptions,
-    body: () => Promise<void>,
-    { uncached = false } = {},
-  ): Promise<void> {
-    const worker = await Worker.create({
-      connection: saga.env.nativeConnection,
-      taskQueue: saga.taskQueue,
-      workflowBundle: await sharedWorkflowBundle(),
-      activities: fakeActivities(saga.log, options),
-      ...(uncached ? { maxCachedWorkflows: 0 } : {}),
-    });
-    await worker.runUntil(body());
-  }
+  const harness = workflowHarness();
+  const { withWorker, runWorker } = harness;
 
   it('places the order with Update-with-Start and holds the stock for the reservation TTL', async function () {
     await withWorker({}, async (saga) => {
@@ -108,7 +64,7 @@ describe('orderWorkflow (time-skipping, stub activities)', function () {
       assert.deepEqual(saga.log.argsOf('releaseStock'), [[input.orderId, 'expired']]);
       assert.deepEqual(saga.log.argsOf('setOrderStatus'), [[input.orderId, 'expired', null]]);
       assert.deepEqual(saga.log.argsOf('chargePayment'), []);
-      assert.equal((await handle.query(getOrderState)).status, 'expired');
+      assert.equal((await handle.query(stateQuery)).status, 'expired');
     });
   });
 
@@ -128,7 +84,7 @@ describe('orderWorkflow (time-skipping, stub activities)', function () {
     await withWorker({}, async (saga) => {
       const { handle, input } = await saga.place();
 
-      const state = await handle.executeUpdate(cancelOrder, { args: [{ reason: 'changed my mind' }] });
+      const state = await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'changed my mind' }] });
 
       assert.equal(state.status, 'cancelled');
       assert.equal(state.cancelReason, 'changed my mind');
@@ -142,11 +98,11 @@ describe('orderWorkflow (time-skipping, stub activities)', function () {
     await withWorker({}, async (saga) => {
       const { handle, input } = await saga.place();
 
-      const declined = await refusalOf(handle.executeUpdate(payOrder, { args: [{ paymentToken: 'tok_decline_card' }] }));
+      const declined = await refusalOf(handle.executeUpdate(payUpdate, { args: [{ paymentToken: 'tok_decline_card' }] }));
       assert.equal(declined.code, 'PAYMENT_DECLINED');
-      assert.equal((await handle.query(getOrderState)).status, 'awaiting_payment');
+      assert.equal((await handle.query(stateQuery)).status, 'awaiting_payment');
 
-      const paid = await handle.executeUpdate(payOrder, { args: [{ paymentToken: 'tok_visa' }] });
+      const paid = await handle.executeUpdate(payUpdate, { args: [{ paymentToken: 'tok_visa' }] });
 
       assert.equal(paid.status, 'confirmed');
       assert.equal(paid.paymentAttempts, 2);
@@ -158,16 +114,20 @@ describe('orderWorkflow (time-skipping, stub activities)', function () {
     });
   });
 
-  it('expires an order whose only payment was declined, and refunds nothing', async function () {
-    await withWorker({}, async (saga) => {
+  it('expires an order whose only payment was declined, settling its attempt before the stock goes back', async function () {
+    const provider = new FakeProvider();
+    await withWorker({ provider }, async (saga) => {
       const { handle, input } = await saga.place();
-      await refusalOf(handle.executeUpdate(payOrder, { args: [{ paymentToken: 'tok_decline' }] }));
+      await refusalOf(handle.executeUpdate(payUpdate, { args: [{ paymentToken: 'tok_decline' }] }));
 
       const final = await handle.result();
 
       assert.equal(final.status, 'expired');
-      assert.deepEqual(saga.log.argsOf('releaseStock'), [[input.orderId, 'expired']]);
-      assert.deepEqual(saga.log.argsOf('refundPayment'), []);
+      assert.deepEqual(
+        saga.log.calls.filter((call) => call.name === 'settlePayments' || call.name === 'releaseStock').map((call) => [call.name, ...call.args]),
+        [['settlePayments', input.orderId], ['releaseStock', input.orderId, 'expired']],
+      );
+      assert.equal(provider.total(), 0);
       assert.deepEqual(saga.log.argsOf('commitStock'), []);
     });
   });
@@ -176,12 +136,12 @@ describe('orderWorkflow (time-skipping, stub activities)', function () {
     await withWorker({ lateAnswerMs: 1_000 }, async (saga) => {
       const { handle, input } = await saga.place(saga.input({ paymentTimeoutMs: 200 }));
 
-      const unavailable = await refusalOf(handle.executeUpdate(payOrder, { args: [{ paymentToken: 'tok_timeout' }] }));
+      const unavailable = await refusalOf(handle.executeUpdate(payUpdate, { args: [{ paymentToken: 'tok_timeout' }] }));
 
       assert.equal(unavailable.code, 'PAYMENT_UNAVAILABLE');
       const keys = saga.log.argsOf('chargePayment').map(([charge]) => (charge as { idempotencyKey: string }).idempotencyKey);
       assert.deepEqual(keys, Array(3).fill(`${input.orderId}:payment:1`));
-      const paid = await handle.executeUpdate(payOrder, { args: [{ paymentToken: 'tok_visa' }] });
+      const paid = await handle.executeUpdate(payUpdate, { args: [{ paymentToken: 'tok_visa' }] });
       assert.equal(paid.status, 'confirmed');
     });
   });
@@ -191,8 +151,8 @@ describe('orderWorkflow (time-skipping, stub activities)', function () {
       const { handle, input } = await saga.place();
 
       const [pay, cancel] = await Promise.allSettled([
-        handle.executeUpdate(payOrder, { args: [{ paymentToken: 'tok_visa' }] }),
-        handle.executeUpdate(cancelOrder, { args: [{ reason: null }] }),
+        handle.executeUpdate(payUpdate, { args: [{ paymentToken: 'tok_visa' }] }),
+        handle.executeUpdate(cancelUpdate, { args: [{ reason: null }] }),
       ]);
 
       assert.equal([pay, cancel].filter((outcome) => outcome.status === 'fulfilled').length, 1);
@@ -216,10 +176,10 @@ describe('orderWorkflow (time-skipping, stub activities)', function () {
     const chargeGate = new Gate();
     await withWorker({ chargeGate }, async (saga) => {
       const { handle } = await saga.place();
-      const paying = handle.executeUpdate(payOrder, { args: [{ paymentToken: 'tok_visa' }] });
+      const paying = handle.executeUpdate(payUpdate, { args: [{ paymentToken: 'tok_visa' }] });
       await chargeGate.reached;
 
-      const cancelling = await handle.startUpdate(cancelOrder, { args: [{ reason: null }], waitForStage: 'ACCEPTED' });
+      const cancelling = await handle.startUpdate(cancelUpdate, { args: [{ reason: null }], waitForStage: 'ACCEPTED' });
       chargeGate.open();
 
       assert.equal((await paying).status, 'confirmed');
@@ -231,24 +191,23 @@ describe('orderWorkflow (time-skipping, stub activities)', function () {
   it('refuses pay once the order is confirmed, and cancel once a delivery order has shipped', async function () {
     await withWorker({}, async (saga) => {
       const { handle } = await saga.place();
-      const paid = await handle.executeUpdate(payOrder, { args: [{ paymentToken: null }] });
-      await handle.signal(deliveryOrderShipped, { deliveryOrderId: paid.deliveryOrderIds[0]! });
-      // As the API does (it answers ship once the saga recorded it): the shipment is applied first.
-      await shippedOrTimeout(handle);
+      const paid = await handle.executeUpdate(payUpdate, { args: [{ paymentToken: null }] });
+      const shipped = await handle.executeUpdate(shipUpdate, { args: [{ deliveryOrderId: paid.deliveryOrderIds[0]! }] });
+      assert.equal(shipped.status, 'shipped');
 
-      assert.equal((await refusalOf(handle.executeUpdate(payOrder, { args: [{ paymentToken: null }] }))).code, 'ORDER_NOT_PAYABLE');
-      assert.equal((await refusalOf(handle.executeUpdate(cancelOrder, { args: [{ reason: null }] }))).code, 'ORDER_NOT_CANCELLABLE');
+      assert.equal((await refusalOf(handle.executeUpdate(payUpdate, { args: [{ paymentToken: null }] }))).code, 'ORDER_NOT_PAYABLE');
+      assert.equal((await refusalOf(handle.executeUpdate(cancelUpdate, { args: [{ reason: null }] }))).code, 'ORDER_NOT_CANCELLABLE');
       assert.equal(saga.log.argsOf('chargePayment').length, 1);
-      assert.deepEqual(saga.log.argsOf('refundPayment'), []);
+      assert.deepEqual(saga.log.argsOf('settlePayments'), []);
       assert.deepEqual(saga.log.argsOf('restockStock'), []);
-      assert.equal((await handle.query(getOrderState)).status, 'shipped');
+      assert.equal((await handle.query(stateQuery)).status, 'shipped');
     });
   });
 
   it('runs the compensations in reverse order when the workflow itself is cancelled after payment', async function () {
     await withWorker({}, async (saga) => {
       const { handle, input } = await saga.place();
-      await handle.executeUpdate(payOrder, { args: [{ paymentToken: 'tok_visa' }] });
+      await handle.executeUpdate(payUpdate, { args: [{ paymentToken: 'tok_visa' }] });
       const before = saga.log.calls.length;
 
       await handle.cancel();
@@ -260,7 +219,7 @@ describe('orderWorkflow (time-skipping, stub activities)', function () {
         [
           ['cancelDeliveryOrders', input.orderId],
           ['restockStock', input.orderId],
-          ['refundPayment', input.orderId],
+          ['settlePayments', input.orderId],
           ['releaseStock', input.orderId, 'cancelled'],
           ['setOrderStatus', input.orderId, 'cancelled', 'the order workflow was cancelled'],
         ],
@@ -300,19 +259,20 @@ describe('orderWorkflow (time-skipping, stub activities)', function () {
 
         await assert.rejects(placing);
         assert.deepEqual(saga.log.names(), ['validateCustomer', 'checkAvailability']);
-        assert.equal((await saga.handleFor(input).query(getOrderState)).status, 'cancelled');
+        assert.equal((await saga.handleFor(input).query(stateQuery)).status, 'cancelled');
       }, server);
     } finally {
       await server.teardown();
     }
   });
 
-  it('waits for a charge in flight before compensating a cancelled workflow, and refunds it', async function () {
+  it('waits for a charge in flight before compensating a cancelled workflow, and gives the money back', async function () {
     const chargeGate = new Gate();
-    await withWorker({ chargeGate }, async (saga) => {
+    const provider = new FakeProvider();
+    await withWorker({ chargeGate, provider }, async (saga) => {
       const { handle, input } = await saga.place();
       // Its outcome does not matter here (the workflow is cancelled under it); only the compensations do.
-      const paying = handle.executeUpdate(payOrder, { args: [{ paymentToken: 'tok_visa' }] }).catch(() => undefined);
+      const paying = handle.executeUpdate(payUpdate, { args: [{ paymentToken: 'tok_visa' }] }).catch(() => undefined);
       await chargeGate.reached;
 
       await handle.cancel();
@@ -321,9 +281,10 @@ describe('orderWorkflow (time-skipping, stub activities)', function () {
       await paying;
 
       assert.deepEqual(
-        saga.log.names().filter((name) => name === 'refundPayment' || name === 'releaseStock'),
-        ['refundPayment', 'releaseStock'],
+        saga.log.names().filter((name) => name === 'settlePayments' || name === 'releaseStock'),
+        ['settlePayments', 'releaseStock'],
       );
+      assert.equal(provider.total(), 0);
       assert.deepEqual(saga.log.argsOf('commitStock'), []);
       assert.deepEqual(saga.log.argsOf('setOrderStatus').at(-1), [input.orderId, 'cancelled', 'the order workflow was cancelled']);
     });
@@ -359,22 +320,22 @@ describe('orderWorkflow (time-skipping, stub activities)', function () {
       assert.deepEqual(repeat.state, state);
       assert.equal(reused.code, 'IDEMPOTENCY_KEY_REUSED');
       assert.equal(saga.log.argsOf('reserveStock').length, 1);
-      assert.equal((await repeat.handle.query(getOrderState)).status, 'awaiting_payment');
+      assert.equal((await repeat.handle.query(stateQuery)).status, 'awaiting_payment');
     });
   });
 
-  it('follows the delivery orders: shipped once all are shipped, delivered once all are delivered', async function () {
+  it('applies shipments reported as signals (older API versions) in order: shipped once all are, then delivered', async function () {
     await withWorker({ warehouses: 2 }, async (saga) => {
       const { handle, input } = await saga.place();
-      const paid = await handle.executeUpdate(payOrder, { args: [{ paymentToken: null }] });
+      const paid = await handle.executeUpdate(payUpdate, { args: [{ paymentToken: null }] });
       const [first, second] = paid.deliveryOrderIds as [string, string];
 
-      await handle.signal(deliveryOrderShipped, { deliveryOrderId: first });
-      await handle.signal(deliveryOrderShipped, { deliveryOrderId: first }); // a repeat changes nothing
-      await handle.signal(deliveryOrderShipped, { deliveryOrderId: 'someone-elses-delivery-order' });
-      await handle.signal(deliveryOrderShipped, { deliveryOrderId: second });
-      await handle.signal(deliveryOrderDelivered, { deliveryOrderId: first });
-      await handle.signal(deliveryOrderDelivered, { deliveryOrderId: second });
+      await handle.signal(shippedSignal, { deliveryOrderId: first });
+      await handle.signal(shippedSignal, { deliveryOrderId: first }); // a repeat changes nothing
+      await handle.signal(shippedSignal, { deliveryOrderId: 'someone-elses-delivery-order' });
+      await handle.signal(shippedSignal, { deliveryOrderId: second });
+      await handle.signal(deliveredSignal, { deliveryOrderId: first });
+      await handle.signal(deliveredSignal, { deliveryOrderId: second });
       const final = await handle.result();
 
       assert.equal(final.status, 'delivered');
@@ -415,7 +376,7 @@ describe('orderWorkflow (time-skipping, stub activities)', function () {
     await withWorker({ discount: 300 }, async (saga) => {
       const { handle, input } = await saga.place(saga.input({ voucherCode: 'SPRING10' }));
 
-      await handle.executeUpdate(payOrder, { args: [{ paymentToken: 'tok_visa' }] });
+      await handle.executeUpdate(payUpdate, { args: [{ paymentToken: 'tok_visa' }] });
 
       assert.deepEqual(saga.log.names().slice(0, 4), ['validateCustomer', 'checkAvailability', 'redeemVoucher', 'reserveStock']);
       const [redemption] = saga.log.argsOf('redeemVoucher')[0] as [{ orderId: string; code: string; subtotal: number; currency: string }];
@@ -457,10 +418,10 @@ describe('orderWorkflow (time-skipping, stub activities)', function () {
   it('cancels a paid order before shipment: every compensation runs, newest first, then it is cancelled', async function () {
     await withWorker({ warehouses: 2 }, async (saga) => {
       const { handle, input } = await saga.place(saga.input({ voucherCode: 'SPRING10' }));
-      await handle.executeUpdate(payOrder, { args: [{ paymentToken: 'tok_visa' }] });
+      await handle.executeUpdate(payUpdate, { args: [{ paymentToken: 'tok_visa' }] });
       const before = saga.log.calls.length;
 
-      const state = await handle.executeUpdate(cancelOrder, { args: [{ reason: 'found it cheaper' }] });
+      const state = await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'found it cheaper' }] });
 
       assert.equal(state.status, 'cancelled');
       assert.equal(state.cancelReason, 'found it cheaper');
@@ -469,7 +430,7 @@ describe('orderWorkflow (time-skipping, stub activities)', function () {
         [
           ['cancelDeliveryOrders', input.orderId],
           ['restockStock', input.orderId],
-          ['refundPayment', input.orderId],
+          ['settlePayments', input.orderId],
           ['releaseStock', input.orderId, 'cancelled'],
           ['releaseVoucher', input.orderId],
           ['setOrderStatus', input.orderId, 'cancelled', 'found it cheaper'],
@@ -485,14 +446,14 @@ describe('orderWorkflow (time-skipping, stub activities)', function () {
 
       const declines = [];
       for (let attempt = 1; attempt <= 3; attempt++) {
-        declines.push(await refusalOf(handle.executeUpdate(payOrder, { args: [{ paymentToken: 'tok_decline' }] })));
+        declines.push(await refusalOf(handle.executeUpdate(payUpdate, { args: [{ paymentToken: 'tok_decline' }] })));
       }
 
       assert.deepEqual(declines.map((refusal) => refusal.code), Array(3).fill('PAYMENT_DECLINED'));
       // The third answer came once the stock was given back.
       assert.deepEqual(saga.log.argsOf('releaseStock'), [[input.orderId, 'cancelled']]);
       assert.deepEqual(saga.log.argsOf('setOrderStatus'), [[input.orderId, 'cancelled', 'payment declined 3 times']]);
-      assert.deepEqual(saga.log.argsOf('refundPayment'), []);
+      assert.deepEqual(saga.log.argsOf('settlePayments'), [[input.orderId]]);
       const keys = saga.log.argsOf('chargePayment').map(([charge]) => (charge as { idempotencyKey: string }).idempotencyKey);
       assert.deepEqual(keys, [1, 2, 3].map((n) => `${input.orderId}:payment:${n}`));
       const final = await handle.result();
@@ -505,9 +466,9 @@ describe('orderWorkflow (time-skipping, stub activities)', function () {
     await withWorker({ lateAnswerMs: 1_000 }, async (saga) => {
       const { handle, input } = await saga.place(saga.input({ paymentTimeoutMs: 200 }));
 
-      const unavailable = await refusalOf(handle.executeUpdate(payOrder, { args: [{ paymentToken: 'tok_timeout' }] }));
-      const declined = await refusalOf(handle.executeUpdate(payOrder, { args: [{ paymentToken: 'tok_decline' }] }));
-      const paid = await handle.executeUpdate(payOrder, { args: [{ paymentToken: 'tok_visa' }] });
+      const unavailable = await refusalOf(handle.executeUpdate(payUpdate, { args: [{ paymentToken: 'tok_timeout' }] }));
+      const declined = await refusalOf(handle.executeUpdate(payUpdate, { args: [{ paymentToken: 'tok_decline' }] }));
+      const paid = await handle.executeUpdate(payUpdate, { args: [{ paymentToken: 'tok_visa' }] });
 
       assert.deepEqual([unavailable.code, declined.code, paid.status], ['PAYMENT_UNAVAILABLE', 'PAYMENT_DECLINED', 'confirmed']);
       const keys = saga.log.argsOf('chargePayment').map(([charge]) => (charge as { idempotencyKey: string }).idempotencyKey);
@@ -523,11 +484,11 @@ describe('orderWorkflow (time-skipping, stub activities)', function () {
       const { handle, input } = await saga.place(saga.input({ returnWindowMs: 7 * DAY }));
       await saga.deliver(handle);
 
-      const first = await handle.executeUpdate(returnOrder, {
+      const first = await handle.executeUpdate(returnUpdate, {
         args: [{ returnId: 'return-1', items: [{ productId: 'sku-mug', warehouseId: 'wh-east', quantity: 1 }], reason: 'chipped' }],
       });
-      const between = await handle.query(getOrderState);
-      const rest = await handle.executeUpdate(returnOrder, { args: [{ returnId: 'return-2', items: null, reason: null }] });
+      const between = await handle.query(stateQuery);
+      const rest = await handle.executeUpdate(returnUpdate, { args: [{ returnId: 'return-2', items: null, reason: null }] });
 
       assert.deepEqual(first, { returnId: 'return-1', refundAmount: UNIT_PRICE });
       assert.equal(between.status, 'delivered');
@@ -545,31 +506,33 @@ describe('orderWorkflow (time-skipping, stub activities)', function () {
     });
   });
 
-  it('refuses to take back more than was delivered (RETURN_NOT_ALLOWED from recordReturn) and refunds nothing for it', async function () {
+  it('refuses to take back more than is still returnable before anything is recorded, and refunds nothing for it', async function () {
     await withWorker({}, async (saga) => {
       const { handle } = await saga.place();
       await saga.deliver(handle);
       const mugs = (quantity: number) => [{ productId: 'sku-mug', warehouseId: 'wh-east', quantity }];
-      await handle.executeUpdate(returnOrder, { args: [{ returnId: 'return-1', items: mugs(1), reason: null }] });
+      await handle.executeUpdate(returnUpdate, { args: [{ returnId: 'return-1', items: mugs(1), reason: null }] });
 
-      const refused = await refusalOf(handle.executeUpdate(returnOrder, { args: [{ returnId: 'return-2', items: mugs(2), reason: null }] }));
+      const refused = await refusalOf(handle.executeUpdate(returnUpdate, { args: [{ returnId: 'return-2', items: mugs(2), reason: null }] }));
 
       assert.equal(refused.code, 'RETURN_NOT_ALLOWED');
-      assert.equal(saga.log.argsOf('recordReturn').length, 2);
+      assert.match(refused.message, /2 × sku-mug from wh-east, 1 left/);
+      // Refused by the validator: nothing reached recordReturn, nothing was added to the history.
+      assert.equal(saga.log.argsOf('recordReturn').length, 1);
       assert.equal(saga.log.argsOf('refundPartial').length, 1);
-      assert.equal((await handle.query(getOrderState)).status, 'delivered');
+      assert.equal((await handle.query(stateQuery)).status, 'delivered');
     });
   });
 
   it('refuses a return before delivery, and of goods the order never held, without recording anything', async function () {
     await withWorker({}, async (saga) => {
       const { handle } = await saga.place();
-      await handle.executeUpdate(payOrder, { args: [{ paymentToken: null }] });
-      const early = await refusalOf(handle.executeUpdate(returnOrder, { args: [{ returnId: 'return-1', items: null, reason: null }] }));
+      await handle.executeUpdate(payUpdate, { args: [{ paymentToken: null }] });
+      const early = await refusalOf(handle.executeUpdate(returnUpdate, { args: [{ returnId: 'return-1', items: null, reason: null }] }));
       await saga.deliver(handle);
 
       const stranger = await refusalOf(
-        handle.executeUpdate(returnOrder, {
+        handle.executeUpdate(returnUpdate, {
           args: [{ returnId: 'return-2', items: [{ productId: 'sku-mug', warehouseId: 'wh-west', quantity: 1 }], reason: null }],
         }),
       );
@@ -596,21 +559,21 @@ describe('orderWorkflow (time-skipping, stub activities)', function () {
   });
 
   it('refuses a return that arrives together with the closing of the window (validator), and ends delivered', async function () {
-    const saga = new SagaDriver(env, `order-workflow-test-${randomUUID()}`, new CallLog());
+    const saga = new SagaDriver(harness.env, `order-workflow-test-${randomUUID()}`, new CallLog());
     try {
       let handle: OrderHandle | undefined;
       let windowEndsAt = 0;
       await runWorker(saga, {}, async () => {
         ({ handle } = await saga.place());
         await saga.deliver(handle);
-        windowEndsAt = Date.parse((await handle.query(getOrderState)).returnWindowEndsAt!);
+        windowEndsAt = Date.parse((await handle.query(stateQuery)).returnWindowEndsAt!);
       }, { uncached: true });
       // No worker now. Skip to just before the window closes, then let its timer fire in real
       // time: the saga hears of the timer only together with the late return, so the validator
       // must judge by the clock. (The test server stops skipping once a workflow task is due.)
-      await env.sleep(windowEndsAt - (await env.currentTimeMs()) - 1_000);
+      await harness.env.sleep(windowEndsAt - (await harness.env.currentTimeMs()) - 1_000);
       await setTimeout(2_000);
-      const late = refusalOf(handle!.executeUpdate(returnOrder, { args: [{ returnId: 'return-1', items: null, reason: null }] }));
+      const late = refusalOf(handle!.executeUpdate(returnUpdate, { args: [{ returnId: 'return-1', items: null, reason: null }] }));
 
       await runWorker(saga, {}, async () => {
         const refused = await late;
@@ -628,7 +591,7 @@ describe('orderWorkflow (time-skipping, stub activities)', function () {
     await withWorker({ commitFailure: true }, async (saga) => {
       const { handle, input } = await saga.place();
 
-      const paying = await handle.executeUpdate(payOrder, { args: [{ paymentToken: 'tok_visa' }] }).then(
+      const paying = await handle.executeUpdate(payUpdate, { args: [{ paymentToken: 'tok_visa' }] }).then(
         () => assert.fail('the payment of a failed saga was answered as confirmed'),
         (err: unknown) => err,
       );
@@ -640,111 +603,14 @@ describe('orderWorkflow (time-skipping, stub activities)', function () {
       assert.deepEqual(
         afterCommit.map((call) => [call.name, ...call.args]),
         [
-          ['refundPayment', input.orderId],
+          ['settlePayments', input.orderId],
           ['releaseStock', input.orderId, 'compensation'],
           ['setOrderStatus', input.orderId, 'cancelled', 'failed: commitStock'],
         ],
       );
-      const state = await handle.query(getOrderState);
+      const state = await handle.query(stateQuery);
       assert.deepEqual([state.status, state.cancelReason], ['cancelled', 'failed: commitStock']);
     });
   });
 });
 
-/** Polls the saga's state until it reports shipped; fails the test after a bounded number of tries. */
-async function shippedOrTimeout(handle: OrderHandle): Promise<void> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    if ((await handle.query(getOrderState)).status === 'shipped') return;
-    await setTimeout(50);
-  }
-  assert.fail('the saga never applied the shipped signal');
-}
-
-/** Drives one worker's sagas the way the API does: Update-with-Start, then updates and signals. */
-class SagaDriver {
-  private readonly orderIds = new Set<string>();
-
-  constructor(
-    readonly env: TestWorkflowEnvironment,
-    readonly taskQueue: string,
-    readonly log: CallLog,
-  ) {}
-
-  input(overrides: Partial<PlaceOrderInput> = {}): PlaceOrderInput {
-    return {
-      orderId: randomUUID(),
-      customerId: 'alice',
-      items: [{ productId: 'sku-mug', warehouseId: 'wh-east', quantity: 2 }],
-      shippingAddress: '1 Main St',
-      voucherCode: null,
-      requestHash: 'hash-of-the-placing-body',
-      reservationTtlMs: FIFTEEN_MINUTES,
-      paymentTimeoutMs: 5_000,
-      ...overrides,
-    };
-  }
-
-  async place(
-    input: PlaceOrderInput = this.input(),
-    requestHash = input.requestHash,
-  ): Promise<{ input: PlaceOrderInput; state: OrderState; handle: OrderHandle }> {
-    this.orderIds.add(input.orderId);
-    const startWorkflowOperation = new WithStartWorkflowOperation<typeof orderWorkflow>(ORDER_WORKFLOW_TYPE, {
-      workflowId: workflowIdFor(input.orderId),
-      taskQueue: this.taskQueue,
-      args: [input],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
-    });
-    const state = await this.env.client.workflow.executeUpdateWithStart(placeOrder, {
-      args: [{ requestHash }],
-      startWorkflowOperation,
-    });
-    return { input, state, handle: this.handleFor(input) };
-  }
-
-  /** Pays (unless paid), ships and delivers the order, and waits until the saga has recorded it delivered. */
-  async deliver(handle: OrderHandle): Promise<void> {
-    let state = await handle.query(getOrderState);
-    if (state.status === 'awaiting_payment') state = await handle.executeUpdate(payOrder, { args: [{ paymentToken: null }] });
-    for (const signal of [deliveryOrderShipped, deliveryOrderDelivered]) {
-      for (const deliveryOrderId of state.deliveryOrderIds) await handle.signal(signal, { deliveryOrderId });
-    }
-    // Signals are applied by activities after they arrive; a return is taken only once delivered.
-    while ((await handle.query(getOrderState)).status !== 'delivered') await setTimeout(20);
-  }
-
-  handleFor(input: PlaceOrderInput): OrderHandle {
-    this.orderIds.add(input.orderId);
-    return this.env.client.workflow.getHandle<typeof orderWorkflow>(workflowIdFor(input.orderId));
-  }
-
-  async terminateOpenSagas(): Promise<void> {
-    for (const orderId of this.orderIds) {
-      const handle = this.env.client.workflow.getHandle(workflowIdFor(orderId));
-      const { status } = await handle.describe();
-      if (status.name === 'RUNNING') await handle.terminate('test finished');
-    }
-  }
-}
-
-/** The contract refusal a workflow update or Update-with-Start failed with. */
-async function refusalOf(promise: Promise<unknown>): Promise<DomainError> {
-  try {
-    await promise;
-  } catch (err) {
-    const refusal = fromTemporalFailure(err);
-    if (refusal) return refusal;
-    throw err;
-  }
-  assert.fail('expected the call to be refused');
-}
-
-function rejection(outcome: PromiseSettledResult<unknown>): unknown {
-  assert.equal(outcome.status, 'rejected');
-  return outcome.reason;
-}
-
-async function assertCancelled(handle: OrderHandle): Promise<void> {
-  await assert.rejects(handle.result(), (err) => err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure);
-}

@@ -1,0 +1,156 @@
+import {
+  isGrpcServiceError,
+  WithStartWorkflowOperation,
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { temporal } from '@temporalio/proto';
+import type { Config } from '../domain/config';
+import { DomainError, type ErrorCode } from '../domain/errors';
+import { workflowIdFor } from '../domain/order';
+import {
+  cancelUpdate,
+  CustomerIdAttribute,
+  deliverUpdate,
+  ORDER_WORKFLOW_TYPE,
+  OrderStatusAttribute,
+  payUpdate,
+  placeOrderUpdate,
+  returnUpdate,
+  shipUpdate,
+  type CancelRequest,
+  type PaymentRequest,
+  type PlaceOrderInput,
+  type ReturnOutcome,
+  type ReturnRequest,
+} from '../workflows/messages';
+
+const GRPC_ALREADY_EXISTS = 6;
+
+/** How placing answered: the saga decided (`decided`), or it had already finished (`closed`). */
+export type Placement = 'decided' | 'closed';
+
+/** A caller's own id for one request: a repeat with the same id reaches the same workflow update. */
+export interface UpdateOptions {
+  updateId?: string;
+}
+
+/**
+ * The API's side of the order sagas: every Temporal call the routes make. Each call is bounded, so
+ * a missing worker or an unreachable server becomes 503 INVENTORY_UNAVAILABLE within seconds
+ * instead of a request that hangs. What a bounded call started goes on in the saga; a repeat with
+ * the same update id (the API derives it from the Idempotency-Key) reaches the same update.
+ */
+export function createOrderWorkflows(config: Config, temporal: Client) {
+  /** The placement waits on three short database steps; under load they queue. */
+  const PLACE_BOUND_MS = 20_000;
+  /** A payment may take three provider calls of PAYMENT_TIMEOUT each, with retry gaps between. */
+  const payBoundMs = 10_000 + 4 * config.PAYMENT_TIMEOUT;
+  /** Cancels, returns and delivery moves run a few database steps (and refunds). */
+  const UPDATE_BOUND_MS = 20_000;
+  const bounded = <T>(ms: number, call: () => Promise<T>) => temporal.withDeadline(Date.now() + ms, call);
+
+  /** Runs a call against the order's saga; a saga that has finished answers `closedCode`. */
+  async function whileRunning<T>(
+    orderId: string,
+    closedCode: ErrorCode,
+    boundMs: number,
+    call: (handle: WorkflowHandle) => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await bounded(boundMs, () => call(temporal.workflow.getHandle(workflowIdFor(orderId))));
+    } catch (err) {
+      // A finished saga takes no updates: the order is past the point where this was possible.
+      if (err instanceof WorkflowNotFoundError) throw new DomainError(closedCode, `order ${orderId} is already finished`);
+      throw err;
+    }
+  }
+
+  return {
+    /**
+     * Update-with-Start: starts the saga (or joins the running one with the same id) and waits
+     * until it has reserved stock or refused; refusals surface as Temporal failures carrying the
+     * contract code. `closed` means a saga with this id already ended, so the caller answers from
+     * the orders table. A saga that failed or was cancelled before writing anything may be started again.
+     */
+    async place(input: PlaceOrderInput): Promise<Placement> {
+      const start = new WithStartWorkflowOperation(ORDER_WORKFLOW_TYPE, {
+        workflowId: workflowIdFor(input.orderId),
+        taskQueue: config.TASK_QUEUE,
+        args: [input],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+        typedSearchAttributes: [
+          { key: OrderStatusAttribute, value: 'pending' },
+          { key: CustomerIdAttribute, value: input.customerId },
+        ],
+        memo: { itemCount: input.items.length },
+      });
+      try {
+        await bounded(PLACE_BOUND_MS, () =>
+          temporal.workflow.executeUpdateWithStart(placeOrderUpdate, {
+            args: [{ requestHash: input.requestHash }],
+            // Repeats of one request are one update: the saga's history stays the same size.
+            updateId: `placeOrder:${input.requestHash}`,
+            startWorkflowOperation: start,
+          }),
+        );
+        return 'decided';
+      } catch (err) {
+        const alreadyClosed =
+          err instanceof WorkflowExecutionAlreadyStartedError ||
+          (isGrpcServiceError(err) && err.code === GRPC_ALREADY_EXISTS);
+        if (alreadyClosed) return 'closed';
+        throw err;
+      }
+    },
+
+    async pay(orderId: string, request: PaymentRequest, options: UpdateOptions = {}): Promise<void> {
+      await whileRunning(orderId, 'ORDER_NOT_PAYABLE', payBoundMs, (handle) =>
+        handle.executeUpdate(payUpdate, { args: [request], ...options }),
+      );
+    },
+
+    async cancel(orderId: string, request: CancelRequest, options: UpdateOptions = {}): Promise<void> {
+      await whileRunning(orderId, 'ORDER_NOT_CANCELLABLE', UPDATE_BOUND_MS, (handle) =>
+        handle.executeUpdate(cancelUpdate, { args: [request], ...options }),
+      );
+    },
+
+    /** Takes goods back; a saga that has finished (its return window closed) answers RETURN_NOT_ALLOWED. */
+    takeReturn(orderId: string, request: ReturnRequest, options: UpdateOptions = {}): Promise<ReturnOutcome> {
+      return whileRunning(orderId, 'RETURN_NOT_ALLOWED', UPDATE_BOUND_MS, (handle) =>
+        handle.executeUpdate(returnUpdate, { args: [request], ...options }),
+      );
+    },
+
+    /** The warehouse shipped a delivery order: resolves once the saga applied it, or fails with the refusal. */
+    async ship(orderId: string, deliveryOrderId: string, options: UpdateOptions = {}): Promise<void> {
+      await whileRunning(orderId, 'DELIVERY_ORDER_NOT_SHIPPABLE', UPDATE_BOUND_MS, (handle) =>
+        handle.executeUpdate(shipUpdate, { args: [{ deliveryOrderId }], ...options }),
+      );
+    },
+
+    /** The warehouse delivered a delivery order: resolves once the saga applied it, or fails with the refusal. */
+    async deliver(orderId: string, deliveryOrderId: string, options: UpdateOptions = {}): Promise<void> {
+      await whileRunning(orderId, 'DELIVERY_ORDER_NOT_DELIVERABLE', UPDATE_BOUND_MS, (handle) =>
+        handle.executeUpdate(deliverUpdate, { args: [{ deliveryOrderId }], ...options }),
+      );
+    },
+
+    /** The saga's workflow history, running or closed; undefined when the server no longer keeps it. */
+    async history(orderId: string): Promise<temporal.api.history.v1.IHistoryEvent[] | undefined> {
+      try {
+        const history = await bounded(UPDATE_BOUND_MS, () => temporal.workflow.getHandle(workflowIdFor(orderId)).fetchHistory());
+        return history.events ?? [];
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return undefined;
+        throw err;
+      }
+    },
+  };
+}
+
+export type OrderWorkflows = ReturnType<typeof createOrderWorkflows>;
