@@ -14,10 +14,16 @@ const MOVES = {
 
 export function createDeliveryActivities(db: Db) {
   return {
-    /** One delivery order (status `reserved`) per warehouse of the order. Idempotent; returns their ids. */
+    /**
+     * One delivery order (status `reserved`) per warehouse of the order, addressed to the order's
+     * shipping address. Idempotent; returns their ids.
+     */
     async createDeliveryOrders(orderId: string): Promise<string[]> {
       return db.transaction(async (tx) => {
-        const [order] = await tx.select({ id: orders.id }).from(orders).where(eq(orders.id, orderId));
+        const [order] = await tx
+          .select({ id: orders.id, shippingAddress: orders.shippingAddress })
+          .from(orders)
+          .where(eq(orders.id, orderId));
         if (!order) throw toApplicationFailure(new DomainError('ORDER_NOT_FOUND', `order ${orderId} does not exist`));
 
         const lines = await tx
@@ -39,7 +45,7 @@ export function createDeliveryActivities(db: Db) {
           // the items were written with the delivery order, in the same transaction.
           const [created] = await tx
             .insert(deliveryOrders)
-            .values({ orderId, warehouseId, status: 'reserved' satisfies DeliveryOrderStatus })
+            .values({ orderId, warehouseId, status: 'reserved' satisfies DeliveryOrderStatus, shipTo: order.shippingAddress })
             .onConflictDoNothing({ target: [deliveryOrders.orderId, deliveryOrders.warehouseId] })
             .returning({ id: deliveryOrders.id });
           if (!created) continue;

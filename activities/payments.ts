@@ -146,7 +146,7 @@ async function recordRefund(
     }
 
     const given = await tx
-      .select({ paymentId: refunds.paymentId, amount: sql<number>`sum(${refunds.amount})::int` })
+      .select({ paymentId: refunds.paymentId, amount: sql<number>`sum(${refunds.amount})::bigint` })
       .from(refunds)
       .where(eq(refunds.orderId, orderId))
       .groupBy(refunds.paymentId);

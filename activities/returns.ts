@@ -3,6 +3,7 @@ import type { Db } from '../db/client';
 import { inventoryMovements, orderReturns, returnItems } from '../db/schema';
 import { DomainError } from '../domain/errors';
 import { toApplicationFailure } from '../domain/failure';
+import { shareOf } from '../domain/money';
 import type { OrderStatus } from '../domain/order';
 import { aggregateDemand, type MovementReason, type StockLine } from '../domain/stock';
 
@@ -130,7 +131,7 @@ export function createReturnActivities(db: Db) {
         );
 
         const value = requested.reduce((sum, line) => sum + byPair.get(pairKey(line))!.unitPrice * line.quantity, 0);
-        const discountShare = order.subtotal > 0 ? Math.floor((order.discount * value) / order.subtotal) : 0;
+        const discountShare = order.subtotal > 0 ? shareOf(order.discount, value, order.subtotal) : 0;
         const refundAmount = Math.max(0, Math.min(value - discountShare, await refundableOf(tx, orderId)));
 
         await tx.insert(orderReturns).values({ id: returnId, orderId, refundAmount, reason: input.reason });
@@ -167,7 +168,7 @@ async function returnableLines(tx: Tx, orderId: string): Promise<ReturnableLine[
       WHERE r.order_id = ${orderId}
       GROUP BY i.product_id, i.warehouse_id
     )
-    SELECT d.product_id, d.warehouse_id, d.unit_price::int,
+    SELECT d.product_id, d.warehouse_id, d.unit_price::bigint,
            (d.quantity - coalesce(r.quantity, 0))::int AS returnable
     FROM delivered d LEFT JOIN returned r USING (product_id, warehouse_id)
     ORDER BY d.product_id COLLATE "C", d.warehouse_id COLLATE "C"`);
@@ -185,7 +186,7 @@ async function refundableOf(tx: Tx, orderId: string): Promise<number> {
     SELECT (
       (SELECT coalesce(sum(amount), 0) FROM payments WHERE order_id = ${orderId} AND status IN ('succeeded', 'refunded'))
       - (SELECT coalesce(sum(amount), 0) FROM refunds WHERE order_id = ${orderId})
-    )::int AS refundable`);
+    )::bigint AS refundable`);
   return row?.refundable ?? 0;
 }
 

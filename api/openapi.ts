@@ -98,7 +98,7 @@ const OPERATIONS: Operation[] = [
     params: levelParams,
     body: levelBody,
     success: [{ status: 200, data: inventoryLevel }],
-    errors: [...INPUT, 'NOT_FOUND', 'STOCK_BELOW_RESERVED'],
+    errors: [...INPUT, 'NOT_FOUND', 'STOCK_BELOW_RESERVED', 'LIMIT_EXCEEDED'],
   },
   {
     method: 'get',
@@ -116,7 +116,7 @@ const OPERATIONS: Operation[] = [
     roles: ['admin'],
     body: adjustmentBody,
     success: [{ status: 200, data: inventoryLevel }],
-    errors: [...INPUT, 'NOT_FOUND', 'STOCK_BELOW_RESERVED'],
+    errors: [...INPUT, 'NOT_FOUND', 'STOCK_BELOW_RESERVED', 'LIMIT_EXCEEDED'],
   },
   {
     method: 'get',

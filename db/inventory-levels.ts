@@ -1,6 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { DomainError } from '../domain/errors';
-import type { MovementReason } from '../domain/stock';
+import { MAX_ON_HAND, type MovementReason } from '../domain/stock';
 import type { Db } from './client';
 import { inventoryLevels, inventoryMovements, products, warehouses } from './schema';
 
@@ -27,13 +27,19 @@ export interface AdjustOnHandInput {
 
 /**
  * Sets a level's on-hand count (the admin's stock count), creating the level if needed. Refuses
- * to go below what is reserved, and writes the difference to the ledger as a `stock_set`
+ * to go below what is reserved or above MAX_ON_HAND (LIMIT_EXCEEDED), and writes the difference to the ledger as a `stock_set`
  * movement so the ledger's sums keep equalling the levels.
  */
 export async function setOnHand(db: Db, input: SetOnHandInput): Promise<InventoryLevel> {
   const { productId, warehouseId, onHand } = input;
   if (!Number.isInteger(onHand) || onHand < 0) {
     throw new DomainError('VALIDATION_ERROR', 'onHand must be a whole number of at least 0', { onHand });
+  }
+  if (onHand > MAX_ON_HAND) {
+    throw new DomainError('LIMIT_EXCEEDED', `onHand ${onHand} is above the largest count a level holds (${MAX_ON_HAND})`, {
+      onHand,
+      maxOnHand: MAX_ON_HAND,
+    });
   }
   return db.transaction(async (tx) => {
     const current = await lockLevel(tx, productId, warehouseId);
@@ -56,7 +62,8 @@ export async function setOnHand(db: Db, input: SetOnHandInput): Promise<Inventor
 /**
  * Moves a level's on-hand count by `delta` (damaged goods, a found carton), creating the level if
  * needed. Refuses to take on hand below what is reserved (STOCK_BELOW_RESERVED), so a held unit
- * is never written off, and records an `adjustment` movement carrying the admin's reason.
+ * is never written off, or above MAX_ON_HAND (LIMIT_EXCEEDED), so the sum never overflows the
+ * column, and records an `adjustment` movement carrying the admin's reason.
  */
 export async function adjustOnHand(db: Db, input: AdjustOnHandInput): Promise<InventoryLevel> {
   const { productId, warehouseId, delta } = input;
@@ -66,6 +73,13 @@ export async function adjustOnHand(db: Db, input: AdjustOnHandInput): Promise<In
   return db.transaction(async (tx) => {
     const current = await lockLevel(tx, productId, warehouseId);
     const onHand = current.onHand + delta;
+    if (onHand > MAX_ON_HAND) {
+      throw new DomainError(
+        'LIMIT_EXCEEDED',
+        `adding ${delta} to ${current.onHand} on hand would pass the largest count a level holds (${MAX_ON_HAND})`,
+        { onHand: current.onHand, delta, maxOnHand: MAX_ON_HAND },
+      );
+    }
     if (onHand < current.reserved) {
       throw new DomainError(
         'STOCK_BELOW_RESERVED',

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   bigserial,
   boolean,
   check,
@@ -14,6 +15,12 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 
+/**
+ * Money in minor units. 64-bit: an order the API accepts (100 lines of 10,000 units at up to
+ * 2,147,483,647 cents) totals up to about 2.1e15 cents, far past a 32-bit column yet within the
+ * integers a JS number holds exactly (db/client.ts refuses anything beyond those).
+ */
+const money = (name: string) => bigint(name, { mode: 'number' });
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
 
@@ -22,7 +29,7 @@ export const products = pgTable(
   {
     id: text('id').primaryKey(),
     name: text('name').notNull(),
-    price: integer('price').notNull(),
+    price: money('price').notNull(),
     currency: text('currency').notNull(),
     active: boolean('active').notNull().default(true),
     createdAt: createdAt(),
@@ -65,9 +72,9 @@ export const orders = pgTable(
     id: uuid('id').primaryKey(),
     customerId: text('customer_id').notNull(),
     status: text('status').notNull(),
-    subtotal: integer('subtotal').notNull().default(0),
-    discount: integer('discount').notNull().default(0),
-    total: integer('total').notNull().default(0),
+    subtotal: money('subtotal').notNull().default(0),
+    discount: money('discount').notNull().default(0),
+    total: money('total').notNull().default(0),
     currency: text('currency').notNull(),
     shippingAddress: text('shipping_address').notNull(),
     voucherCode: text('voucher_code'),
@@ -97,8 +104,8 @@ export const orderItems = pgTable(
     productId: text('product_id').notNull().references(() => products.id),
     warehouseId: text('warehouse_id').notNull().references(() => warehouses.id),
     quantity: integer('quantity').notNull(),
-    unitPrice: integer('unit_price').notNull(),
-    lineTotal: integer('line_total').notNull(),
+    unitPrice: money('unit_price').notNull(),
+    lineTotal: money('line_total').notNull(),
   },
   (t) => [
     primaryKey({ columns: [t.orderId, t.lineNo] }),
@@ -152,7 +159,7 @@ export const payments = pgTable(
     orderId: uuid('order_id').notNull().references(() => orders.id),
     /** One provider call per key: a retried activity reuses it and never charges twice. */
     idempotencyKey: text('idempotency_key').notNull().unique(),
-    amount: integer('amount').notNull(),
+    amount: money('amount').notNull(),
     currency: text('currency').notNull(),
     status: text('status').notNull(),
     providerRef: text('provider_ref'),
@@ -161,7 +168,10 @@ export const payments = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [index('payments_order_idx').on(t.orderId)],
+  (t) => [
+    index('payments_order_idx').on(t.orderId),
+    check('payments_status_check', sql`${t.status} IN ('pending', 'succeeded', 'declined', 'refunded', 'voided')`),
+  ],
 );
 
 export const deliveryOrders = pgTable(
@@ -171,6 +181,8 @@ export const deliveryOrders = pgTable(
     orderId: uuid('order_id').notNull().references(() => orders.id),
     warehouseId: text('warehouse_id').notNull().references(() => warehouses.id),
     status: text('status').notNull(),
+    /** The order's shipping address: the warehouse needs nothing else to ship. */
+    shipTo: text('ship_to').notNull(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -208,9 +220,9 @@ export const vouchers = pgTable(
   {
     code: text('code').primaryKey(),
     kind: text('kind').notNull(),
-    value: integer('value').notNull(),
+    value: money('value').notNull(),
     currency: text('currency'),
-    minSubtotal: integer('min_subtotal').notNull().default(0),
+    minSubtotal: money('min_subtotal').notNull().default(0),
     validFrom: timestamp('valid_from', { withTimezone: true }),
     validUntil: timestamp('valid_until', { withTimezone: true }),
     maxRedemptions: integer('max_redemptions'),
@@ -237,7 +249,7 @@ export const voucherRedemptions = pgTable(
     voucherCode: text('voucher_code').notNull().references(() => vouchers.code),
     // No foreign key: the redemption is taken before reserveStock writes the order row.
     orderId: uuid('order_id').notNull().unique(),
-    discount: integer('discount').notNull(),
+    discount: money('discount').notNull(),
     status: text('status').notNull(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -251,7 +263,7 @@ export const orderReturns = pgTable(
   {
     id: uuid('id').primaryKey(),
     orderId: uuid('order_id').notNull().references(() => orders.id),
-    refundAmount: integer('refund_amount').notNull(),
+    refundAmount: money('refund_amount').notNull(),
     reason: text('reason'),
     createdAt: createdAt(),
   },
@@ -280,11 +292,83 @@ export const refunds = pgTable(
     paymentId: uuid('payment_id').notNull().references(() => payments.id),
     orderId: uuid('order_id').notNull().references(() => orders.id),
     idempotencyKey: text('idempotency_key').notNull().unique(),
-    amount: integer('amount').notNull(),
+    amount: money('amount').notNull(),
+    /** `pending` from the moment it is recorded (before the provider is asked), `succeeded` once the provider gave it back. */
+    status: text('status').notNull().default('pending'),
     createdAt: createdAt(),
+    updatedAt: updatedAt(),
   },
   (t) => [
     index('refunds_order_idx').on(t.orderId),
     check('refunds_amount_check', sql`${t.amount} > 0`),
+    check('refunds_status_check', sql`${t.status} IN ('pending', 'succeeded')`),
+  ],
+);
+
+/**
+ * The API's Idempotency-Key records (API.md conventions): one per caller and key, with what the
+ * keyed request was for and, once it finished, the answer to repeat. Kept by this service, so a
+ * repeat never depends on how long the workflow engine retains closed sagas.
+ */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    /** The credential's subject the key is scoped to. */
+    caller: text('caller').notNull(),
+    key: text('key').notNull(),
+    /** What the keyed request did (`place`, `pay`, `cancel`, `return`). */
+    operation: text('operation').notNull(),
+    /** What it did it to (an order id). */
+    target: text('target').notNull(),
+    /** Fingerprint of the request body: the same key with another body is IDEMPOTENCY_KEY_REUSED. */
+    requestHash: text('request_hash').notNull(),
+    /** The first answer, once there is one; null while the request is still being carried out. */
+    statusCode: integer('status_code'),
+    response: jsonb('response'),
+    createdAt: createdAt(),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+  },
+  (t) => [primaryKey({ columns: [t.caller, t.key] })],
+);
+
+/**
+ * The sandbox payment provider's own books (activities/sandbox-payment-provider.ts): what a real
+ * provider keeps on its side. One row per idempotency key: what the key charged, or that it
+ * declined, or that it was voided (a tombstone when it never charged), so that a restarted worker
+ * never charges a key twice and a voided key never charges at all.
+ */
+export const sandboxCharges = pgTable(
+  'sandbox_charges',
+  {
+    idempotencyKey: text('idempotency_key').primaryKey(),
+    /** Null for a decline, and for a key voided before it ever charged. */
+    providerRef: text('provider_ref').unique(),
+    amount: money('amount').notNull().default(0),
+    currency: text('currency'),
+    status: text('status').notNull(),
+    declineCode: text('decline_code'),
+    createdAt: createdAt(),
+    voidedAt: timestamp('voided_at', { withTimezone: true }),
+  },
+  (t) => [
+    check('sandbox_charges_status_check', sql`${t.status} IN ('succeeded', 'declined', 'voided')`),
+    check('sandbox_charges_amount_check', sql`${t.amount} >= 0`),
+  ],
+);
+
+/** The sandbox provider's refunds, one per refund idempotency key, never more than the charge took. */
+export const sandboxRefunds = pgTable(
+  'sandbox_refunds',
+  {
+    idempotencyKey: text('idempotency_key').primaryKey(),
+    providerRef: text('provider_ref')
+      .notNull()
+      .references(() => sandboxCharges.providerRef),
+    amount: money('amount').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('sandbox_refunds_provider_ref_idx').on(t.providerRef),
+    check('sandbox_refunds_amount_check', sql`${t.amount} > 0`),
   ],
 );

@@ -5,6 +5,13 @@ export interface StockLine {
   quantity: number;
 }
 
+/**
+ * The largest on-hand count one level may hold (API.md LIMIT_EXCEEDED). Stock columns are 32-bit
+ * integers; capping well below their range leaves room for the sums the ledger and an order's
+ * demand (at most 100 lines of 10,000 units) add on top, so no stock arithmetic can overflow.
+ */
+export const MAX_ON_HAND = 1_000_000_000;
+
 export const RESERVATION_STATUSES = ['active', 'committed', 'released', 'expired'] as const;
 export type ReservationStatus = (typeof RESERVATION_STATUSES)[number];
 

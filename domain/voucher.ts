@@ -1,3 +1,4 @@
+import { shareOf } from './money';
 import type { Quote } from './order';
 
 export const VOUCHER_KINDS = ['percent', 'fixed'] as const;
@@ -46,7 +47,7 @@ export function voucherDiscount(voucher: VoucherTerms, subtotal: number, currenc
     return { ok: false, reason: 'used_up' };
   }
   const discount =
-    voucher.kind === 'percent' ? Math.floor((subtotal * voucher.value) / 100) : Math.min(voucher.value, subtotal);
+    voucher.kind === 'percent' ? shareOf(subtotal, voucher.value, 100) : Math.min(voucher.value, subtotal);
   return { ok: true, discount };
 }
 

@@ -56,6 +56,7 @@ export async function toDeliveryOrderJson(db: Db, rows: DeliveryOrderRow[]): Pro
     orderId: row.orderId,
     warehouseId: row.warehouseId,
     status: row.status as DeliveryOrderStatus,
+    shipTo: row.shipTo,
     items: items
       .filter((item) => item.deliveryOrderId === row.id)
       .map(({ productId, quantity }) => ({ productId, warehouseId: row.warehouseId, quantity })),

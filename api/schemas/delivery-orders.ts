@@ -16,6 +16,8 @@ export const deliveryOrder = z.object({
   /** The warehouse that ships it (all its items come from there). */
   warehouseId: catalogId,
   status: z.enum(DELIVERY_ORDER_STATUSES),
+  /** The order's shipping address: the warehouse needs nothing else to ship. */
+  shipTo: z.string().describe("the order's shipping address"),
   items: z.array(z.object({ productId: catalogId, warehouseId: catalogId, quantity: z.number().int() })),
   createdAt: timestamp,
   updatedAt: timestamp,

@@ -37,6 +37,7 @@ describe('API delivery orders', () => {
       orderId,
       warehouseId: mug.warehouseId,
       status: 'reserved',
+      shipTo: '1 Main St',
       items: [{ productId: mug.productId, warehouseId: mug.warehouseId, quantity: 2 }],
     });
     const ofOrder = await call(stack, 'GET', `/orders/${orderId}/delivery-orders`, { key: KEYS.alice });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { findInventoryDiscrepancies } from '../../db/audit';
+import { MAX_ON_HAND } from '../../domain/stock';
 import { call } from '../support/http';
 import { KEYS } from '../support/stack';
 import { databaseSnapshot } from './database-snapshot';
@@ -43,6 +44,25 @@ describe('API inventory adjustments and the movements ledger', () => {
     const exact = await adjust({ productId: mug.productId, warehouseId: mug.warehouseId, delta: -2, reason: 'damaged' });
     assert.equal(exact.status, 200);
     assert.deepEqual([exact.body.data.onHand, exact.body.data.reserved, exact.body.data.outOfStock], [8, 8, true]);
+  });
+
+  it('answers 422 LIMIT_EXCEEDED for an adjustment past the largest on-hand count, changing nothing', async () => {
+    const mug = await stockedProduct(stack, 10);
+    const at = { productId: mug.productId, warehouseId: mug.warehouseId, reason: 'found a warehouse' };
+    // Up to the limit exactly: the largest count the service stores.
+    const full = await adjust({ ...at, delta: MAX_ON_HAND - 10 });
+    assert.equal(full.status, 200, JSON.stringify(full.body));
+    assert.equal(full.body.data.onHand, MAX_ON_HAND);
+    const before = await databaseSnapshot(stack);
+    // One unit past it, and a delta that would overflow the database's integer column.
+    for (const delta of [2_000_000_000, 2_147_483_647, 1]) {
+      const res = await adjust({ ...at, delta });
+      assert.equal(res.status, 422, `${delta}: ${JSON.stringify(res.body)}`);
+      assert.equal(res.body.error.code, 'LIMIT_EXCEEDED');
+      assert.deepEqual(res.body.error.details, { onHand: MAX_ON_HAND, delta, maxOnHand: MAX_ON_HAND });
+    }
+    assert.deepEqual(await databaseSnapshot(stack), before);
+    assert.deepEqual(await findInventoryDiscrepancies(stack.database.db), []);
   });
 
   it('answers 400 for bad adjustments, 404 for unknown products or warehouses, 403 for other roles, changing nothing', async () => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { MAX_ON_HAND } from '../../domain/stock';
 import { call } from '../support/http';
 import { KEYS } from '../support/stack';
 import { suiteStack } from './suite-stack';
@@ -59,6 +60,21 @@ describe('API inventory', () => {
     const exact = await call(stack, 'PUT', `/inventory/${mug.productId}/${mug.warehouseId}`, { key: KEYS.admin, body: { onHand: 7 } });
     assert.equal(exact.status, 200);
     assert.deepEqual([exact.body.data.available, exact.body.data.outOfStock], [0, true]);
+  });
+
+  it('answers 422 LIMIT_EXCEEDED for an on-hand count above the largest the service stores, changing nothing', async () => {
+    const { productId, warehouseId } = await stockedProduct(stack, 10);
+    const before = await databaseSnapshot(stack);
+    for (const onHand of [MAX_ON_HAND + 1, 2_147_483_647]) {
+      const res = await call(stack, 'PUT', `/inventory/${productId}/${warehouseId}`, { key: KEYS.admin, body: { onHand } });
+      assert.equal(res.status, 422, `${onHand}: ${JSON.stringify(res.body)}`);
+      assert.equal(res.body.error.code, 'LIMIT_EXCEEDED');
+      assert.deepEqual(res.body.error.details, { onHand, maxOnHand: MAX_ON_HAND });
+    }
+    assert.deepEqual(await databaseSnapshot(stack), before);
+    const full = await call(stack, 'PUT', `/inventory/${productId}/${warehouseId}`, { key: KEYS.admin, body: { onHand: MAX_ON_HAND } });
+    assert.equal(full.status, 200);
+    assert.equal(full.body.data.available, MAX_ON_HAND);
   });
 
   it('refuses bad levels with 400 and unknown products or warehouses with 404, changing nothing', async () => {
