@@ -1,6 +1,10 @@
 import { createHash } from 'node:crypto';
-import type { Principal } from './auth/principal';
+import type { Db } from '../db/client';
+import { claimIdempotencyKey, recordIdempotentAnswer, type KeyedRequest } from '../db/idempotency-keys';
+import { DomainError } from '../domain/errors';
+import { fromTemporalFailure } from '../domain/failure';
 import type { OrderLineRequest } from '../domain/order';
+import type { Principal } from './auth/principal';
 
 /**
  * The order id a keyed POST /orders lands on: a name-based UUID (version 5 layout, SHA-256 instead
@@ -16,7 +20,8 @@ export function returnIdForIdempotencyKey(principal: Principal, orderId: string,
   return nameBasedUuid(['return', callerOf(principal), orderId, key]);
 }
 
-function callerOf(principal: Principal): string {
+/** Who a key belongs to: keys are scoped to the credential's role and subject. */
+export function callerOf(principal: Principal): string {
   return `${principal.role}:${principal.subject ?? ''}`;
 }
 
@@ -44,6 +49,55 @@ export function requestHashOf(request: PlacingRequest): string {
     voucherCode: request.voucherCode,
   });
   return createHash('sha256').update(canonical).digest('hex');
+}
+
+/** Fingerprint of any request body: equal for equal bodies whatever the key order of the JSON. */
+export function fingerprintOf(value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('hex');
+}
+
+/** The workflow update id of a keyed request: a repeat reaches the update the first one started. */
+export function updateIdFor(keyed: KeyedRequest | undefined): { updateId?: string } {
+  if (!keyed) return {};
+  return { updateId: `${keyed.operation}:${fingerprintOf([keyed.caller, keyed.key])}` };
+}
+
+/**
+ * Carries out a change at most once per Idempotency-Key and answers every repeat as the first.
+ * Without a key `perform` just runs. With one, a repeat of a request already answered gets that
+ * answer again: the refusal, or the success status (the route then shows the resource as it
+ * stands now). A first request, or a repeat of one whose answer was lost (`repeat` is true), runs
+ * `perform`; the saga update it sends carries `updateIdFor(keyed)`, so a repeat lands on the
+ * update the first one started instead of acting twice. Definitive answers are kept; a 5xx is
+ * not, so a repeat after an outage tries again.
+ */
+export async function oncePerKey(
+  db: Db,
+  keyed: KeyedRequest | undefined,
+  perform: (repeat: boolean) => Promise<number>,
+): Promise<number> {
+  if (!keyed) return perform(false);
+  const claim = await claimIdempotencyKey(db, keyed);
+  if (claim.kind === 'answered') {
+    const { status, error } = claim.answer;
+    if (error) throw new DomainError(error.code, error.message, error.details);
+    return status;
+  }
+  let status: number;
+  try {
+    status = await perform(claim.kind === 'unanswered');
+  } catch (err) {
+    const refusal = err instanceof DomainError ? err : fromTemporalFailure(err);
+    if (refusal && refusal.status < 500) {
+      await recordIdempotentAnswer(db, keyed, {
+        status: refusal.status,
+        error: { code: refusal.code, message: refusal.message, ...(refusal.details === undefined ? {} : { details: refusal.details }) },
+      });
+    }
+    throw err;
+  }
+  await recordIdempotentAnswer(db, keyed, { status });
+  return status;
 }
 
 function canonicalJson(value: unknown): string {

@@ -32,6 +32,12 @@ const GRPC_ALREADY_EXISTS = 6;
 /** How placing answered: the saga decided (`decided`), or it had already finished (`closed`). */
 export type Placement = 'decided' | 'closed';
 
+/**
+ * A call reached a saga that has already finished: the order is past the point where the call
+ * was possible (a keyed repeat may still be answered from what the saga left behind).
+ */
+export class SagaFinishedError extends DomainError {}
+
 /** A caller's own id for one request: a repeat with the same id reaches the same workflow update. */
 export interface UpdateOptions {
   updateId?: string;
@@ -63,7 +69,7 @@ export function createOrderWorkflows(config: Config, temporal: Client) {
       return await bounded(boundMs, () => call(temporal.workflow.getHandle(workflowIdFor(orderId))));
     } catch (err) {
       // A finished saga takes no updates: the order is past the point where this was possible.
-      if (err instanceof WorkflowNotFoundError) throw new DomainError(closedCode, `order ${orderId} is already finished`);
+      if (err instanceof WorkflowNotFoundError) throw new SagaFinishedError(closedCode, `order ${orderId} is already finished`);
       throw err;
     }
   }

@@ -1,16 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
-import { DomainError } from '../../domain/errors';
-import { aggregateDemand, type StockLine } from '../../domain/stock';
+import { aggregateDemand } from '../../domain/stock';
 import type { RouteDeps } from '../app';
 import { sendData } from '../envelope';
-import { returnIdForIdempotencyKey } from '../idempotency';
+import { oncePerKey, returnIdForIdempotencyKey, updateIdFor } from '../idempotency';
+import { keyedRequest } from '../keyed-request';
 import { allow } from '../middleware/authenticate';
 import { findOrderReturn, listOrderReturns } from '../read-models/order-return';
 import { findVisibleOrder } from '../read-models/order';
 import { orderParams } from '../schemas/ids';
-import { idempotencyHeaders } from '../schemas/orders';
-import { returnBody, type OrderReturnJson } from '../schemas/returns';
+import { returnBody } from '../schemas/returns';
 import { parseInput } from '../validation';
 
 /**
@@ -25,23 +24,20 @@ export function orderReturnsRouter({ database: { db }, workflows }: RouteDeps): 
   router.post('/:orderId/returns', async (req, res) => {
     const { orderId } = parseInput('params', orderParams, req.params);
     const body = parseInput('body', returnBody, req.body);
-    const key = parseInput('headers', idempotencyHeaders, req.headers)['idempotency-key'];
-    const principal = res.locals.principal;
-    const order = await findVisibleOrder(db, principal, orderId);
     const items = body.items ? aggregateDemand(body.items) : null;
     const reason = body.reason ?? null;
+    const keyed = keyedRequest(req, res, 'return', orderId, { items, reason });
+    await findVisibleOrder(db, res.locals.principal, orderId);
 
-    const returnId = key === undefined ? randomUUID() : returnIdForIdempotencyKey(principal, orderId, key);
-    const earlier = key === undefined ? undefined : await findOrderReturn(db, returnId);
-    if (earlier) {
-      ensureSameReturn(earlier, items, reason);
-      return sendData(res, 201, earlier);
-    }
-    // Only delivered goods come back; partly returned orders stay `delivered` until everything has.
-    if (order.status !== 'delivered') {
-      throw new DomainError('RETURN_NOT_ALLOWED', `order ${orderId} is ${order.status}; only delivered orders take returns`);
-    }
-    await workflows.takeReturn(orderId, { returnId, items, reason });
+    // Keyed: the return id comes from the key, so a repeat whose answer was lost finds its return.
+    // Without a key a retry is a new return, and the saga refuses one of what already came back.
+    const returnId = keyed ? returnIdForIdempotencyKey(res.locals.principal, orderId, keyed.key) : randomUUID();
+    await oncePerKey(db, keyed, async () => {
+      if (keyed && (await findOrderReturn(db, returnId))) return 201;
+      // The saga decides (window, what is left), under the same lock as every other change of the order.
+      await workflows.takeReturn(orderId, { returnId, items, reason }, updateIdFor(keyed));
+      return 201;
+    });
     const recorded = await findOrderReturn(db, returnId);
     if (!recorded) throw new Error(`return ${returnId} of order ${orderId} was accepted but has no row`);
     sendData(res, 201, recorded);
@@ -55,18 +51,4 @@ export function orderReturnsRouter({ database: { db }, workflows }: RouteDeps): 
   });
 
   return router;
-}
-
-/**
- * A keyed repeat answers the return it made, unless the key now comes with other items or another
- * reason (a request without items meant "everything left", which the recorded items already are).
- */
-function ensureSameReturn(earlier: OrderReturnJson, items: StockLine[] | null, reason: string | null): void {
-  const sameItems =
-    items === null ||
-    JSON.stringify(items) ===
-      JSON.stringify(aggregateDemand(earlier.items));
-  if (!sameItems || reason !== earlier.reason) {
-    throw new DomainError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was already used with a different request');
-  }
 }

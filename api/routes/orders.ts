@@ -4,8 +4,11 @@ import { DomainError, isErrorCode } from '../../domain/errors';
 import type { OrderStatus } from '../../domain/order';
 import type { RouteDeps } from '../app';
 import { customerIdFor } from '../auth/ownership';
+import { warehouseScopeOf } from '../auth/warehouse-scope';
 import { sendData } from '../envelope';
-import { orderIdForIdempotencyKey, requestHashOf } from '../idempotency';
+import { keyedRequest } from '../keyed-request';
+import { oncePerKey, orderIdForIdempotencyKey, requestHashOf, updateIdFor } from '../idempotency';
+import { SagaFinishedError } from '../order-workflows';
 import { allow } from '../middleware/authenticate';
 import { pageMeta } from '../pagination';
 import { catalogFor } from '../../db/catalog';
@@ -42,9 +45,6 @@ export function ordersRouter({ config, database: { db }, workflows, links }: Rou
     const key = parseInput('headers', idempotencyHeaders, req.headers)['idempotency-key'];
     const principal = res.locals.principal;
     const customerId = customerIdFor(principal, body.customerId);
-    // Unknown products or warehouses are bad input: refused before any saga starts. The customer
-    // and the voucher are the saga's to judge (its validateCustomer and redeemVoucher steps).
-    await catalogFor(db, body.items);
     const request = {
       customerId,
       // No warehouse named: the saga allocates one (or several).
@@ -55,6 +55,16 @@ export function ordersRouter({ config, database: { db }, workflows, links }: Rou
     const requestHash = requestHashOf(request);
     const orderId = key === undefined ? randomUUID() : orderIdForIdempotencyKey(principal, key);
 
+    // A keyed repeat of an order that exists is answered from the database, whether its saga
+    // still runs or is long gone: nothing is started over an order already placed.
+    const earlier = key === undefined ? undefined : await findOrderRow(db, orderId);
+    if (earlier) {
+      answerAsBefore(earlier, orderId, requestHash);
+      return sendData(res, 201, await orderJson(earlier));
+    }
+    // Unknown products or warehouses are bad input: refused before any saga starts. The customer
+    // and the voucher are the saga's to judge (its validateCustomer and redeemVoucher steps).
+    await catalogFor(db, body.items);
     const placement = await workflows.place({
       orderId,
       ...request,
@@ -86,28 +96,43 @@ export function ordersRouter({ config, database: { db }, workflows, links }: Rou
     sendData(res, 200, await orderJson(await visibleOrder(res, orderId)));
   });
 
+  // Pay and cancel are decided by the saga from its own state, never from the read model (which
+  // may be a moment behind): the saga serialises them with each other, the expiry and shipments.
   router.post('/:orderId/payment', allow('admin', 'customer'), async (req, res) => {
     const { orderId } = parseInput('params', orderParams, req.params);
     const body = parseInput('body', paymentBody, req.body);
-    const row = await visibleOrder(res, orderId);
-    if (row.status !== 'awaiting_payment') {
-      throw new DomainError('ORDER_NOT_PAYABLE', `order ${orderId} is ${row.status}, not awaiting_payment`);
-    }
-    await workflows.pay(orderId, { paymentToken: body.paymentToken ?? null });
-    sendData(res, 200, await currentOrder(orderId));
+    const payment = { paymentToken: body.paymentToken ?? null };
+    const keyed = keyedRequest(req, res, 'pay', orderId, payment);
+    await visibleOrder(res, orderId);
+    const status = await oncePerKey(db, keyed, async (repeat) => {
+      try {
+        await workflows.pay(orderId, payment, updateIdFor(keyed));
+      } catch (err) {
+        // The first answer was lost and the saga has since ended: what it left says whether it paid.
+        if (!(repeat && err instanceof SagaFinishedError && PAID.includes((await findOrderRow(db, orderId))!.status as OrderStatus))) {
+          throw err;
+        }
+      }
+      return 200;
+    });
+    sendData(res, status, await currentOrder(orderId));
   });
 
   router.post('/:orderId/cancel', allow('admin', 'customer'), async (req, res) => {
     const { orderId } = parseInput('params', orderParams, req.params);
     const body = parseInput('body', cancelBody, req.body);
-    const row = await visibleOrder(res, orderId);
-    // Before payment, or paid but nothing shipped yet (then refunded and restocked); the saga
-    // re-checks, since a shipment may be recorded meanwhile.
-    if (!CANCELLABLE.includes(row.status as OrderStatus)) {
-      throw new DomainError('ORDER_NOT_CANCELLABLE', `order ${orderId} is ${row.status} and can no longer be cancelled`);
-    }
-    await workflows.cancel(orderId, { reason: body.reason ?? null });
-    sendData(res, 200, await currentOrder(orderId));
+    const cancel = { reason: body.reason ?? null };
+    const keyed = keyedRequest(req, res, 'cancel', orderId, cancel);
+    await visibleOrder(res, orderId);
+    const status = await oncePerKey(db, keyed, async (repeat) => {
+      try {
+        await workflows.cancel(orderId, cancel, updateIdFor(keyed));
+      } catch (err) {
+        if (!(repeat && err instanceof SagaFinishedError && (await findOrderRow(db, orderId))!.status === 'cancelled')) throw err;
+      }
+      return 200;
+    });
+    sendData(res, status, await currentOrder(orderId));
   });
 
   router.get('/:orderId/reservations', allow('admin', 'customer'), async (req, res) => {
@@ -120,14 +145,17 @@ export function ordersRouter({ config, database: { db }, workflows, links }: Rou
   router.get('/:orderId/delivery-orders', allow('admin', 'customer', 'warehouse'), async (req, res) => {
     const { orderId } = parseInput('params', orderParams, req.params);
     await visibleOrder(res, orderId);
-    const deliveries = await toDeliveryOrderJson(db, await deliveryOrderRowsOf(db, orderId));
+    const scope = warehouseScopeOf(res);
+    const rows = (await deliveryOrderRowsOf(db, orderId)).filter((row) => scope === undefined || row.warehouseId === scope);
+    const deliveries = await toDeliveryOrderJson(db, rows);
     sendData(res, 200, deliveries, { total: deliveries.length });
   });
 
   return router;
 }
 
-const CANCELLABLE: readonly OrderStatus[] = ['awaiting_payment', 'confirmed'];
+/** Statuses of an order that was paid. */
+const PAID: readonly OrderStatus[] = ['confirmed', 'shipped', 'delivered', 'returned'];
 
 /**
  * A keyed repeat whose saga has already finished is answered from what was stored: the same

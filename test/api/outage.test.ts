@@ -43,11 +43,11 @@ describe('API when the database and Temporal are unreachable', () => {
     assert.equal((await call({ api }, 'GET', '/health')).status, 200);
   });
 
-  it('answers ready with 503 INVENTORY_UNAVAILABLE, naming what is down', async () => {
-    const res = await call({ api }, 'GET', '/ready', { key: 'outage-admin' });
+  it('answers ready, without credentials, with 503 INVENTORY_UNAVAILABLE naming what is down', async () => {
+    const res = await call({ api }, 'GET', '/ready');
     assert.equal(res.status, 503);
     assert.equal(res.body.error.code, 'INVENTORY_UNAVAILABLE');
-    assert.deepEqual(res.body.error.details, { database: 'unavailable', workflowEngine: 'unavailable' });
+    assert.deepEqual(res.body.error.details, { database: 'unavailable', workflowEngine: 'unavailable', worker: 'unavailable' });
   });
 
   it('answers placement with 503 INVENTORY_UNAVAILABLE when only Temporal is down, changing nothing', async () => {

@@ -9,11 +9,15 @@ export interface StockedProduct {
   price: number;
 }
 
-/** A fresh product and warehouse with `onHand` units, created through the admin API. */
-export async function stockedProduct(stack: Stack, onHand: number, price = 1250): Promise<StockedProduct> {
+/** A fresh product (in a fresh warehouse unless one is named) with `onHand` units, created through the admin API. */
+export async function stockedProduct(
+  stack: Stack,
+  onHand: number,
+  price = 1250,
+  { warehouseId = `wh-${randomBytes(4).toString('hex')}` }: { warehouseId?: string } = {},
+): Promise<StockedProduct> {
   const suffix = randomBytes(4).toString('hex');
   const productId = `sku-${suffix}`;
-  const warehouseId = `wh-${suffix}`;
   await adminPut(stack, `/products/${productId}`, { name: `Mug ${suffix}`, price, currency: 'USD', active: true });
   await adminPut(stack, `/warehouses/${warehouseId}`, { name: `Warehouse ${suffix}`, priority: 1 });
   await adminPut(stack, `/inventory/${productId}/${warehouseId}`, { onHand, lowStockThreshold: 2 });

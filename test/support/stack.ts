@@ -18,7 +18,11 @@ export const KEYS = {
   alice: 'test-alice-key',
   bob: 'test-bob-key',
   warehouse: 'test-warehouse-key',
+  /** A warehouse credential scoped to SCOPED_WAREHOUSE: it sees and moves only that warehouse's delivery orders. */
+  scopedWarehouse: 'test-scoped-warehouse-key',
 } as const;
+
+export const SCOPED_WAREHOUSE = 'wh-scoped';
 
 export interface Stack {
   config: Config;
@@ -50,7 +54,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     DATABASE_URL: testDb.url,
     TEMPORAL_ADDRESS: env.address,
     TASK_QUEUE: `orders-test-${randomBytes(4).toString('hex')}`,
-    API_KEYS: `${KEYS.admin}=admin,${KEYS.alice}=customer:alice,${KEYS.bob}=customer:bob,${KEYS.warehouse}=warehouse`,
+    API_KEYS: `${KEYS.admin}=admin,${KEYS.alice}=customer:alice,${KEYS.bob}=customer:bob,${KEYS.warehouse}=warehouse,${KEYS.scopedWarehouse}=warehouse:${SCOPED_WAREHOUSE}`,
     ...options.env,
   });
   const database = openDatabase(testDb.url, { max: 20 });
