@@ -24,7 +24,7 @@ async function main(): Promise<void> {
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TASK_QUEUE,
     db: database.db,
-    paymentProvider: createSandboxPaymentProvider(),
+    paymentProvider: createSandboxPaymentProvider(database.db),
   });
   console.log(`[worker] polling task queue "${config.TASK_QUEUE}" on ${config.TEMPORAL_ADDRESS}`);
   // The SDK shuts the worker down gracefully on SIGINT/SIGTERM; run() resolves once it has.

@@ -140,6 +140,10 @@ export function fakePayments(log: CallLog, options: { gate?: Gate; lateAnswerMs?
       await options.gate?.pass();
       return { paymentId: `payment-${input.idempotencyKey}`, status: 'succeeded' };
     },
+    async settlePayments(orderId) {
+      log.record('settlePayments', [orderId]);
+      return { voided: 0, refunded: 0 };
+    },
     async refundPartial(input) {
       log.record('refundPartial', [input]);
     },
