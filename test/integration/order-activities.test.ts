@@ -7,20 +7,8 @@ import { openDatabase, type Database, type Db } from '../../db/client';
 import { orderItems, orders } from '../../db/schema';
 import { seedStockedProduct } from '../support/catalog';
 import { createTestDatabase } from '../support/database';
-import { expectRefusal } from '../support/refusal';
+import { expectNonRetryable, expectRefusal } from '../support/refusal';
 import { reserveOrder } from '../support/reserved-order';
-
-/** Awaits the refusal of a status write that would move the order backwards: non-retryable OrderStatusConflict. */
-async function expectStatusConflict(work: Promise<unknown>): Promise<ApplicationFailure> {
-  const failure = await work.then(
-    () => assert.fail('expected OrderStatusConflict, but the status was written'),
-    (err: unknown) => err,
-  );
-  assert.ok(failure instanceof ApplicationFailure, `expected an ApplicationFailure, got ${String(failure)}`);
-  assert.equal(failure.type, 'OrderStatusConflict');
-  assert.equal(failure.nonRetryable, true);
-  return failure;
-}
 
 describe('order activities (real PostgreSQL)', function () {
   let database: Database;
@@ -164,7 +152,7 @@ describe('order activities (real PostgreSQL)', function () {
       await activities.setOrderStatus(orderId, 'delivered');
       const delivered = await orderRow(orderId);
 
-      const failure = await expectStatusConflict(activities.setOrderStatus(orderId, 'expired'));
+      const failure = await expectNonRetryable(activities.setOrderStatus(orderId, 'expired'), 'OrderStatusConflict');
 
       assert.deepEqual(failure.details?.[0], { orderId, from: 'delivered', to: 'expired' });
       assert.deepEqual(await orderRow(orderId), delivered);
@@ -176,7 +164,7 @@ describe('order activities (real PostgreSQL)', function () {
       const cancelled = await orderRow(orderId);
 
       for (const status of ['awaiting_payment', 'confirmed', 'expired', 'delivered'] as const) {
-        await expectStatusConflict(activities.setOrderStatus(orderId, status, 'a stale saga'));
+        await expectNonRetryable(activities.setOrderStatus(orderId, status, 'a stale saga'), 'OrderStatusConflict');
       }
 
       assert.deepEqual(await orderRow(orderId), cancelled);
