@@ -1,13 +1,30 @@
+import { ApplicationFailure } from '@temporalio/common';
 import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client';
-import { customers } from '../db/schema';
+import { customers, orders } from '../db/schema';
 import { DomainError } from '../domain/errors';
 import { toApplicationFailure } from '../domain/failure';
 
 export function createCustomerActivities(db: Db) {
   return {
-    /** An order may be placed only for a known, active customer: else CUSTOMER_NOT_ALLOWED. */
-    async validateCustomer(customerId: string): Promise<void> {
+    /**
+     * An order may be placed only for a known, active customer: else CUSTOMER_NOT_ALLOWED. With
+     * `orderId`, also only once: when that order already has a row, the saga asking is a stale
+     * second one over an order placed before (its own saga's history may be long gone), and is
+     * refused with a non-retryable OrderAlreadyPlaced before it touches anything.
+     */
+    async validateCustomer(customerId: string, orderId?: string): Promise<void> {
+      if (orderId !== undefined) {
+        const [placed] = await db.select({ status: orders.status }).from(orders).where(eq(orders.id, orderId));
+        if (placed) {
+          throw ApplicationFailure.create({
+            type: 'OrderAlreadyPlaced',
+            message: `order ${orderId} was already placed (it is ${placed.status}); a second saga may not place it again`,
+            details: [{ orderId, status: placed.status }],
+            nonRetryable: true,
+          });
+        }
+      }
       const [customer] = await db
         .select({ status: customers.status })
         .from(customers)

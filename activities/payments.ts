@@ -5,7 +5,7 @@ import type { Db } from '../db/client';
 import { payments, refunds } from '../db/schema';
 import { DomainError } from '../domain/errors';
 import { toApplicationFailure } from '../domain/failure';
-import type { PaymentProvider } from './payment-provider';
+import { KeyVoidedError, type PaymentProvider } from './payment-provider';
 
 export interface ChargePaymentInput {
   orderId: string;
@@ -21,13 +21,31 @@ export interface Payment {
   status: 'succeeded';
 }
 
+/** API.md "GET /orders/{id}/payments": a charge's status. */
+export const PAYMENT_STATUSES = ['pending', 'succeeded', 'declined', 'refunded', 'voided'] as const;
+export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
+
+/** How many of the order's payments are voided and refunded once settlePayments is done. */
+export interface SettledPayments {
+  voided: number;
+  refunded: number;
+}
+
+type PaymentRow = typeof payments.$inferSelect;
+
 export function createPaymentActivities(db: Db, provider: PaymentProvider) {
   return {
-    /** Charges once per idempotency key; a decline is a non-retryable PAYMENT_DECLINED. */
+    /**
+     * Charges once per idempotency key; a decline is a non-retryable PAYMENT_DECLINED, a voided
+     * key (settlePayments gave it back) a non-retryable PaymentVoided. A provider that does not
+     * answer within the attempt's deadline is a retryable failure: the retry asks again under the
+     * same key.
+     */
     async chargePayment(input: ChargePaymentInput): Promise<Payment> {
       const { idempotencyKey } = input;
       // The row is written before the provider is called, so a retry after a crash finds the
-      // key and the provider (idempotent per key) answers it without charging again.
+      // key and the provider (idempotent per key) answers it without charging again, and
+      // settlePayments finds the key to ask the provider about.
       await db
         .insert(payments)
         .values({
@@ -35,35 +53,50 @@ export function createPaymentActivities(db: Db, provider: PaymentProvider) {
           idempotencyKey,
           amount: input.amount,
           currency: input.currency,
-          status: 'pending',
+          status: 'pending' satisfies PaymentStatus,
         })
         .onConflictDoNothing({ target: payments.idempotencyKey });
-      const [payment] = await db.select().from(payments).where(eq(payments.idempotencyKey, idempotencyKey));
-      if (!payment) throw new Error(`payment ${idempotencyKey} vanished after it was written`);
+      const payment = await paymentByKey(db, idempotencyKey);
+      if (payment.status !== 'pending') return answered(payment);
 
-      if (payment.status === 'succeeded') return { paymentId: payment.id, status: 'succeeded' };
-      if (payment.status === 'declined') throw declined(payment.declineCode);
-      if (payment.status !== 'pending') {
-        throw ApplicationFailure.nonRetryable(`payment ${idempotencyKey} is already ${payment.status}`, 'PaymentClosed');
+      let result;
+      try {
+        result = await provider.charge(
+          { amount: payment.amount, currency: payment.currency, paymentToken: input.paymentToken, idempotencyKey },
+          attemptSignal(),
+        );
+      } catch (err) {
+        if (!(err instanceof KeyVoidedError)) throw err;
+        await closePending(db, payment.id, { status: 'voided' });
+        throw closed(idempotencyKey, 'voided');
       }
-
-      const result = await provider.charge(
-        { amount: payment.amount, currency: payment.currency, paymentToken: input.paymentToken, idempotencyKey },
-        attemptSignal(),
-      );
-      const stillPending = and(eq(payments.id, payment.id), eq(payments.status, 'pending'));
       if (result.status === 'succeeded') {
-        await db
-          .update(payments)
-          .set({ status: 'succeeded', providerRef: result.providerRef, updatedAt: sql`now()` })
-          .where(stillPending);
-        return { paymentId: payment.id, status: 'succeeded' };
+        await closePending(db, payment.id, { status: 'succeeded', providerRef: result.providerRef });
+      } else {
+        await closePending(db, payment.id, { status: 'declined', declineCode: result.declineCode });
       }
-      await db
-        .update(payments)
-        .set({ status: 'declined', declineCode: result.declineCode, updatedAt: sql`now()` })
-        .where(stillPending);
-      throw declined(result.declineCode);
+      // Read back: settlePayments may have voided the key while the answer was on its way.
+      return answered(await paymentByKey(db, idempotencyKey));
+    },
+
+    /**
+     * The compensation pushed before a charge: gives back whatever the order's payments took,
+     * known or not. A pending payment (its answer may have been lost) is asked about at the
+     * provider: charged or never charged, its key is voided, so that a charge still on its way can
+     * never land; declined, it is recorded so. A succeeded payment has what is left of it refunded.
+     * Idempotent, and safe to repeat (even concurrently) after a crash at any point: every provider
+     * call is idempotent per key and every row changes only from the status it was read in.
+     */
+    async settlePayments(orderId: string): Promise<SettledPayments> {
+      for (const payment of await paymentsOf(db, orderId)) {
+        if (payment.status === 'pending') await settlePending(db, provider, payment);
+        else if (payment.status === 'succeeded') await refundRest(db, provider, payment);
+      }
+      const settled = await paymentsOf(db, orderId);
+      return {
+        voided: settled.filter((p) => p.status === 'voided').length,
+        refunded: settled.filter((p) => p.status === 'refunded').length,
+      };
     },
 
     /**
@@ -80,20 +113,82 @@ export function createPaymentActivities(db: Db, provider: PaymentProvider) {
 
     /** Refunds whatever each succeeded payment of the order has not yet given back. Idempotent. */
     async refundPayment(orderId: string): Promise<void> {
-      const taken = await db
-        .select({ id: payments.id, idempotencyKey: payments.idempotencyKey })
-        .from(payments)
-        .where(and(eq(payments.orderId, orderId), eq(payments.status, 'succeeded')));
-      for (const payment of taken) {
-        const refund = await recordRefund(db, orderId, `${payment.idempotencyKey}:refund`, { paymentId: payment.id });
-        if (refund) await giveBack(db, provider, refund);
-        else await markIfFullyRefunded(db, payment.id); // partial refunds may already have given everything back
+      for (const payment of await paymentsOf(db, orderId)) {
+        if (payment.status === 'succeeded') await refundRest(db, provider, payment);
       }
     },
   };
 }
 
 export type PaymentActivities = ReturnType<typeof createPaymentActivities>;
+
+async function paymentByKey(db: Db, idempotencyKey: string): Promise<PaymentRow> {
+  const [payment] = await db.select().from(payments).where(eq(payments.idempotencyKey, idempotencyKey));
+  if (!payment) throw new Error(`payment ${idempotencyKey} vanished after it was written`);
+  return payment;
+}
+
+/** The order's payments, oldest first. */
+function paymentsOf(db: Db, orderId: string): Promise<PaymentRow[]> {
+  return db.select().from(payments).where(eq(payments.orderId, orderId)).orderBy(payments.createdAt, payments.id);
+}
+
+/** What chargePayment answers for a payment whose outcome is recorded. */
+function answered(payment: PaymentRow): Payment {
+  switch (payment.status as PaymentStatus) {
+    case 'succeeded':
+      return { paymentId: payment.id, status: 'succeeded' };
+    case 'declined':
+      throw declined(payment.declineCode);
+    case 'pending':
+      throw new Error(`payment ${payment.idempotencyKey} is still pending after the provider answered`);
+    default:
+      throw closed(payment.idempotencyKey, payment.status);
+  }
+}
+
+/** Records the provider's answer on a payment still pending; a payment already settled keeps its status. */
+async function closePending(
+  db: Db,
+  paymentId: string,
+  outcome: { status: Exclude<PaymentStatus, 'pending' | 'refunded'>; providerRef?: string | null; declineCode?: string },
+): Promise<void> {
+  await db
+    .update(payments)
+    .set({ ...outcome, updatedAt: sql`now()` })
+    .where(and(eq(payments.id, paymentId), eq(payments.status, 'pending' satisfies PaymentStatus)));
+}
+
+/**
+ * A pending payment: what became of its key decides. Declined: recorded, nothing to give back.
+ * Otherwise (charged, never charged, or already voided) the key is voided, which gives back in
+ * full what it charged and refuses any charge still to come, and the payment is recorded voided
+ * with the charge's reference. The row moves from pending or succeeded: a charge attempt that got
+ * its answer just before the void may have recorded a success the void has since undone.
+ */
+async function settlePending(db: Db, provider: PaymentProvider, payment: PaymentRow): Promise<void> {
+  const found = await provider.lookup(payment.idempotencyKey);
+  if (found.status === 'declined') {
+    await closePending(db, payment.id, { status: 'declined', declineCode: found.declineCode });
+    return;
+  }
+  if (found.status !== 'voided') await provider.void(payment.idempotencyKey);
+  const after = found.status === 'voided' ? found : await provider.lookup(payment.idempotencyKey);
+  if (after.status !== 'voided') {
+    throw new Error(`the provider still reports key ${payment.idempotencyKey} ${after.status} after voiding it`);
+  }
+  await db
+    .update(payments)
+    .set({ status: 'voided' satisfies PaymentStatus, providerRef: after.providerRef ?? payment.providerRef, updatedAt: sql`now()` })
+    .where(and(eq(payments.id, payment.id), inArray(payments.status, ['pending', 'succeeded'] satisfies PaymentStatus[])));
+}
+
+/** Refunds what a succeeded payment has left, under the payment's one compensation key, then closes it. */
+async function refundRest(db: Db, provider: PaymentProvider, payment: PaymentRow): Promise<void> {
+  const refund = await recordRefund(db, payment.orderId, `${payment.idempotencyKey}:refund`, { paymentId: payment.id });
+  if (refund) await giveBack(db, provider, refund);
+  else await markIfFullyRefunded(db, payment.id); // partial refunds may already have given everything back
+}
 
 /**
  * Aborts when the attempt is cancelled or its start-to-close time is up. Without heartbeats the
@@ -108,6 +203,7 @@ function attemptSignal(): AbortSignal {
 
 /** A refund as recorded: what the provider is asked to give back, under the row's key. */
 interface RecordedRefund {
+  id: string;
   paymentId: string;
   providerRef: string;
   amount: number;
@@ -142,7 +238,7 @@ async function recordRefund(
       if (!payment?.providerRef || recorded.orderId !== orderId) {
         throw ApplicationFailure.nonRetryable(`refund key ${idempotencyKey} belongs to another order`, 'RefundKeyReused');
       }
-      return { paymentId: recorded.paymentId, providerRef: payment.providerRef, amount: recorded.amount, idempotencyKey };
+      return { id: recorded.id, paymentId: recorded.paymentId, providerRef: payment.providerRef, amount: recorded.amount, idempotencyKey };
     }
 
     const given = await tx
@@ -159,14 +255,21 @@ async function recordRefund(
     const amount = Math.min(wanted.amount ?? left, left);
     if (!payment?.providerRef || amount <= 0) return null;
 
-    await tx.insert(refunds).values({ paymentId: payment.id, orderId, idempotencyKey, amount });
-    return { paymentId: payment.id, providerRef: payment.providerRef, amount, idempotencyKey };
+    const [inserted] = await tx
+      .insert(refunds)
+      .values({ paymentId: payment.id, orderId, idempotencyKey, amount })
+      .returning({ id: refunds.id });
+    return { id: inserted!.id, paymentId: payment.id, providerRef: payment.providerRef, amount, idempotencyKey };
   });
 }
 
-/** Asks the provider (idempotent per key) for the recorded refund, then closes a fully refunded payment. */
+/** Asks the provider (idempotent per key) for the recorded refund, then closes it and a fully refunded payment. */
 async function giveBack(db: Db, provider: PaymentProvider, refund: RecordedRefund): Promise<void> {
   await provider.refund(refund.providerRef, refund.amount, refund.idempotencyKey);
+  await db
+    .update(refunds)
+    .set({ status: 'succeeded', updatedAt: sql`now()` })
+    .where(and(eq(refunds.id, refund.id), eq(refunds.status, 'pending')));
   await markIfFullyRefunded(db, refund.paymentId);
 }
 
@@ -181,5 +284,13 @@ async function markIfFullyRefunded(db: Db, paymentId: string): Promise<void> {
 function declined(declineCode: string | null): ApplicationFailure {
   return toApplicationFailure(
     new DomainError('PAYMENT_DECLINED', 'the payment provider declined the payment', { declineCode }),
+  );
+}
+
+/** A charge under a key that was voided or refunded: it will never be taken again. */
+function closed(idempotencyKey: string, status: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(
+    `payment ${idempotencyKey} is ${status}: its key can no longer charge`,
+    status === 'voided' ? 'PaymentVoided' : 'PaymentClosed',
   );
 }

@@ -14,6 +14,10 @@ const duration = (fallback: string) =>
       }
     });
 
+/** The payment providers the worker can charge through. */
+export const PAYMENT_PROVIDERS = ['sandbox'] as const;
+export type PaymentProviderName = (typeof PAYMENT_PROVIDERS)[number];
+
 /** Every setting the processes read from the environment, parsed once at start-up. */
 export const configSchema = z.object({
   NODE_ENV: z.string().default('development'),
@@ -33,6 +37,8 @@ export const configSchema = z.object({
   JWT_ISSUER: z.string().min(1).optional(),
   JWT_AUDIENCE: z.string().min(1).optional(),
   BODY_LIMIT: z.string().default('100kb'),
+  /** The card processor the worker charges through; only the sandbox exists so far. Unset: see paymentProviderOf. */
+  PAYMENT_PROVIDER: z.enum(PAYMENT_PROVIDERS).optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -49,4 +55,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 export function requireDatabaseUrl(config: Config): string {
   if (!config.DATABASE_URL) throw new Error('DATABASE_URL is not set');
   return config.DATABASE_URL;
+}
+
+/**
+ * The provider the worker charges through: PAYMENT_PROVIDER, or the sandbox outside production.
+ * In production the sandbox (which takes no real money) must be asked for by name, so a
+ * forgotten setting stops the worker instead of confirming orders nobody paid for.
+ */
+export function paymentProviderOf(config: Pick<Config, 'NODE_ENV' | 'PAYMENT_PROVIDER'>): PaymentProviderName {
+  if (config.PAYMENT_PROVIDER) return config.PAYMENT_PROVIDER;
+  if (config.NODE_ENV !== 'production') return 'sandbox';
+  throw new Error(
+    'PAYMENT_PROVIDER is not set: with NODE_ENV=production the worker will not fall back to the sandbox payment ' +
+      'provider, which takes no real money. Set PAYMENT_PROVIDER=sandbox to run on it anyway.',
+  );
 }

@@ -2,14 +2,16 @@ import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { openDatabase } from '../db/client';
 import { runMigrations } from '../db/migrate';
-import { createSandboxPaymentProvider } from '../activities/sandbox-payment-provider';
-import { loadConfig, requireDatabaseUrl } from '../domain/config';
+import { loadConfig, paymentProviderOf, requireDatabaseUrl } from '../domain/config';
+import { createConfiguredPaymentProvider } from './payment-provider';
 import { ensureSearchAttributes } from './search-attributes';
 import { createOrderWorker } from './worker';
 
 /** The worker process: migrations, search attributes, then polls the task queue until SIGINT/SIGTERM. */
 async function main(): Promise<void> {
   const config = loadConfig();
+  // Checked first: a production worker without PAYMENT_PROVIDER stops before touching anything.
+  const paymentProvider = paymentProviderOf(config);
   const databaseUrl = requireDatabaseUrl(config);
   await runMigrations(databaseUrl);
 
@@ -24,9 +26,11 @@ async function main(): Promise<void> {
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TASK_QUEUE,
     db: database.db,
-    paymentProvider: createSandboxPaymentProvider(),
+    paymentProvider: createConfiguredPaymentProvider(config, database.db),
   });
-  console.log(`[worker] polling task queue "${config.TASK_QUEUE}" on ${config.TEMPORAL_ADDRESS}`);
+  console.log(
+    `[worker] polling task queue "${config.TASK_QUEUE}" on ${config.TEMPORAL_ADDRESS} (payment provider: ${paymentProvider})`,
+  );
   // The SDK shuts the worker down gracefully on SIGINT/SIGTERM; run() resolves once it has.
   try {
     await worker.run();

@@ -23,7 +23,7 @@ export async function placeOrder(run: OrderRun): Promise<boolean> {
   const pushFirst = patched(UNKNOWN_OUTCOMES_FIRST);
   let reserved: ReservedOrder;
   try {
-    if (patched('customer-check')) await placing.validateCustomer(input.customerId);
+    if (patched('customer-check')) await placing.validateCustomer(input.customerId, input.orderId);
     let priced = await placing.checkAvailability(input.items);
     if (input.voucherCode !== null) priced = await redeem(run, input.voucherCode, priced, pushFirst);
     run.quote = priced;

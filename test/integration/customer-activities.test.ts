@@ -1,9 +1,11 @@
 import { strict as assert } from 'node:assert';
+import { randomUUID } from 'node:crypto';
 import { createCustomerActivities, type CustomerActivities } from '../../activities/customers';
 import { openDatabase, type Database } from '../../db/client';
-import { seedCustomer } from '../support/catalog';
+import { seedCustomer, seedStockedProduct } from '../support/catalog';
 import { createTestDatabase } from '../support/database';
-import { expectRefusal } from '../support/refusal';
+import { expectNonRetryable, expectRefusal } from '../support/refusal';
+import { reserveOrder } from '../support/reserved-order';
 
 describe('customer activities (real PostgreSQL)', function () {
   let database: Database;
@@ -32,5 +34,18 @@ describe('customer activities (real PostgreSQL)', function () {
   it('refuses a customer nobody registered', async function () {
     const failure = await expectRefusal(activities.validateCustomer('nobody'), 'CUSTOMER_NOT_ALLOWED');
     assert.deepEqual(failure.details?.[0], { customerId: 'nobody', reason: 'unknown' });
+  });
+
+  it('lets a saga place an order whose id is not taken yet', async function () {
+    assert.equal(await activities.validateCustomer('alice', randomUUID()), undefined);
+  });
+
+  it('refuses, for good, a second saga over an order that was already placed', async function () {
+    const pair = await seedStockedProduct(database.db, { onHand: 5 });
+    const { orderId } = await reserveOrder(database.db, [{ ...pair, quantity: 1 }]);
+
+    const failure = await expectNonRetryable(activities.validateCustomer('alice', orderId), 'OrderAlreadyPlaced');
+
+    assert.deepEqual(failure.details?.[0], { orderId, status: 'awaiting_payment' });
   });
 });

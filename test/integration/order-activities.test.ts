@@ -1,12 +1,13 @@
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
 import { eq } from 'drizzle-orm';
 import { createOrderActivities, type OrderActivities, type RejectOrderInput } from '../../activities/orders';
 import { openDatabase, type Database, type Db } from '../../db/client';
 import { orderItems, orders } from '../../db/schema';
 import { seedStockedProduct } from '../support/catalog';
 import { createTestDatabase } from '../support/database';
-import { expectRefusal } from '../support/refusal';
+import { expectNonRetryable, expectRefusal } from '../support/refusal';
 import { reserveOrder } from '../support/reserved-order';
 
 describe('order activities (real PostgreSQL)', function () {
@@ -143,6 +144,54 @@ describe('order activities (real PostgreSQL)', function () {
 
     it('refuses an order that does not exist', async function () {
       await expectRefusal(activities.setOrderStatus(randomUUID(), 'confirmed'), 'ORDER_NOT_FOUND');
+    });
+
+    it('refuses to turn a delivered order into an expired one, changing nothing', async function () {
+      const orderId = await placedOrder();
+      await activities.setOrderStatus(orderId, 'confirmed');
+      await activities.setOrderStatus(orderId, 'delivered');
+      const delivered = await orderRow(orderId);
+
+      const failure = await expectNonRetryable(activities.setOrderStatus(orderId, 'expired'), 'OrderStatusConflict');
+
+      assert.deepEqual(failure.details?.[0], { orderId, from: 'delivered', to: 'expired' });
+      assert.deepEqual(await orderRow(orderId), delivered);
+    });
+
+    it('refuses every move backwards or out of a final status, even with a cancel reason', async function () {
+      const orderId = await placedOrder();
+      await activities.setOrderStatus(orderId, 'cancelled', 'changed my mind');
+      const cancelled = await orderRow(orderId);
+
+      for (const status of ['awaiting_payment', 'confirmed', 'expired', 'delivered'] as const) {
+        await expectNonRetryable(activities.setOrderStatus(orderId, status, 'a stale saga'), 'OrderStatusConflict');
+      }
+
+      assert.deepEqual(await orderRow(orderId), cancelled);
+    });
+
+    it('moves an order only along its lifecycle when racing writes disagree', async function () {
+      const orderId = await placedOrder();
+
+      const outcomes = await Promise.allSettled([
+        activities.setOrderStatus(orderId, 'expired'),
+        activities.setOrderStatus(orderId, 'confirmed'),
+        activities.setOrderStatus(orderId, 'cancelled', 'changed my mind'),
+      ]);
+
+      // Whichever went first wins; of the other two, only confirmed → cancelled is a move forward.
+      const status = (await orderRow(orderId))?.status;
+      const won = outcomes.filter((o) => o.status === 'fulfilled').length;
+      assert.ok(
+        (status === 'expired' && won === 1) || (status === 'cancelled' && won >= 1 && won <= 2),
+        `${status} after ${won} accepted writes`,
+      );
+      for (const outcome of outcomes) {
+        if (outcome.status === 'rejected') {
+          assert.ok(outcome.reason instanceof ApplicationFailure);
+          assert.equal(outcome.reason.type, 'OrderStatusConflict');
+        }
+      }
     });
   });
 });

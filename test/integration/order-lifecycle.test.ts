@@ -1,42 +1,26 @@
 import assert from 'node:assert/strict';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { createSandboxPaymentProvider } from '../../activities/sandbox-payment-provider';
-import type { PaymentProvider } from '../../activities/payment-provider';
 import { payments, stockReservations, voucherRedemptions, vouchers } from '../../db/schema';
 import { seedCustomer, seedProduct, seedStock, seedWarehouse } from '../support/catalog';
 import { checkInventory } from '../support/check-inventory';
 import { call } from '../support/http';
 import { levelOf } from '../support/inventory-level';
+import { crashingAfterCharges } from '../support/payment-provider';
 import { KEYS, startStack, type Stack } from '../support/stack';
 
 const ADDRESS = '1 Main St, Springfield';
 
-/** Wraps the sandbox so that the first charge "loses the worker" right after the provider took the money. */
-function crashingAfterFirstCharge(): { provider: PaymentProvider; charges: Set<string> } {
-  const sandbox = createSandboxPaymentProvider();
-  const charges = new Set<string>();
-  let crashes = 1;
-  return {
-    charges,
-    provider: {
-      async charge(request, signal) {
-        const result = await sandbox.charge(request, signal);
-        if (result.status === 'succeeded') charges.add(result.providerRef);
-        if (crashes-- > 0) throw new Error('worker lost after the provider charged');
-        return result;
-      },
-      refund: (ref, amount, key) => sandbox.refund(ref, amount, key),
-    },
-  };
-}
-
 describe('order lifecycle on the real stack: vouchers, allocation, crash after charge', function () {
   this.timeout(300_000);
   let stack: Stack;
-  const crash = crashingAfterFirstCharge();
+  // The first charge "loses the worker" right after the provider took the money.
+  let crash: ReturnType<typeof crashingAfterCharges>;
 
   before(async () => {
-    stack = await startStack({ paymentProvider: crash.provider });
+    stack = await startStack({
+      paymentProvider: (db) => (crash = crashingAfterCharges(createSandboxPaymentProvider(db))).provider,
+    });
   });
   after(async () => {
     await stack?.stop();
@@ -145,9 +129,9 @@ describe('order lifecycle on the real stack: vouchers, allocation, crash after c
 
     assert.equal(paid.status, 200, JSON.stringify(paid.body));
     assert.equal(paid.body.data.status, 'confirmed');
-    assert.equal(crash.charges.size, 1, 'the provider charged once');
+    assert.equal(crash.charged.size, 1, 'the provider charged once');
     const rows = await db.select({ status: payments.status, providerRef: payments.providerRef }).from(payments).where(eq(payments.orderId, orderId));
-    assert.deepEqual(rows, [{ status: 'succeeded', providerRef: [...crash.charges][0] }]);
+    assert.deepEqual(rows, [{ status: 'succeeded', providerRef: [...crash.charged][0] }]);
     const timeline = await call(stack, 'GET', `/orders/${orderId}/timeline`, { key: KEYS.admin });
     const charge = (timeline.body.data as Array<{ step: string; status: string; attempt: number }>).find((e) => e.step === 'chargePayment');
     assert.deepEqual([charge?.status, charge?.attempt], ['completed', 2], 'Temporal retried the charge once');

@@ -18,6 +18,7 @@ import {
 import { workflowIdFor } from '../../domain/order';
 import { seedCustomer, seedStockedProduct } from '../support/catalog';
 import { call } from '../support/http';
+import { countingProvider } from '../support/payment-provider';
 import { KEYS, startStack, type Stack } from '../support/stack';
 
 /** The inputs Temporal scheduled an activity with, read back from the saga's real history. */
@@ -126,18 +127,8 @@ describe('order saga on the real stack (PostgreSQL + Temporal dev server)', func
     const paid = await call(stack, 'POST', `/orders/${orderId}/payment`, { key: KEYS.admin, body: { paymentToken: 'tok_visa' } });
     assert.equal(paid.status, 200);
 
-    const provider = createSandboxPaymentProvider();
-    let providerCalls = 0;
-    const activities = createActivities({
-      db: stack.database.db,
-      paymentProvider: {
-        charge: (request, signal) => {
-          providerCalls++;
-          return provider.charge(request, signal);
-        },
-        refund: (ref, amount, key) => provider.refund(ref, amount, key),
-      },
-    });
+    const { provider, calls } = countingProvider(createSandboxPaymentProvider(stack.database.db));
+    const activities = createActivities({ db: stack.database.db, paymentProvider: provider });
     const before = await bookkeeping(stack, line.productId, line.warehouseId);
 
     const reserveInput = await scheduledInput<ReserveStockInput>(stack, orderId, 'reserveStock');
@@ -146,7 +137,7 @@ describe('order saga on the real stack (PostgreSQL + Temporal dev server)', func
     const payment = await activities.chargePayment(chargeInput);
 
     assert.equal(payment.status, 'succeeded');
-    assert.equal(providerCalls, 0, 'the provider is not asked to charge again');
+    assert.equal(calls.charge, 0, 'the provider is not asked to charge again');
     assert.deepEqual(await bookkeeping(stack, line.productId, line.warehouseId), before);
     assert.deepEqual(before.level, { onHand: 4, reserved: 0 });
   });

@@ -4,7 +4,7 @@ import type { Info } from '@temporalio/activity';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { eq } from 'drizzle-orm';
-import type { PaymentProvider } from '../../activities/payment-provider';
+import { KeyVoidedError, type PaymentProvider } from '../../activities/payment-provider';
 import {
   createPaymentActivities,
   type ChargePaymentInput,
@@ -13,10 +13,11 @@ import {
 } from '../../activities/payments';
 import { createSandboxPaymentProvider } from '../../activities/sandbox-payment-provider';
 import { openDatabase, type Database, type Db } from '../../db/client';
-import { payments, refunds } from '../../db/schema';
+import { payments, refunds, sandboxCharges, sandboxRefunds } from '../../db/schema';
 import { seedStockedProduct } from '../support/catalog';
 import { createTestDatabase } from '../support/database';
-import { expectRefusal } from '../support/refusal';
+import { countingProvider, crashingAfterCharges, type ProviderCalls } from '../support/payment-provider';
+import { expectNonRetryable, expectRefusal } from '../support/refusal';
 import { reserveOrder } from '../support/reserved-order';
 
 /** An activity context like the worker's; refusals are expected here, so only errors are logged. */
@@ -24,27 +25,11 @@ function activityEnvironment(info: Partial<Info> = {}): MockActivityEnvironment 
   return new MockActivityEnvironment(info, { logger: new DefaultLogger('ERROR') });
 }
 
-/** The sandbox provider, counting how often it is asked to do something. */
-function countingSandbox() {
-  const sandbox = createSandboxPaymentProvider();
-  const calls = { charge: 0, refund: 0 };
-  const provider: PaymentProvider = {
-    charge(request, signal) {
-      calls.charge++;
-      return sandbox.charge(request, signal);
-    },
-    refund(providerRef, amount, idempotencyKey) {
-      calls.refund++;
-      return sandbox.refund(providerRef, amount, idempotencyKey);
-    },
-  };
-  return { provider, calls };
-}
-
 describe('payment activities (real PostgreSQL)', function () {
   let database: Database;
   let db: Db;
-  let calls: { charge: number; refund: number };
+  let calls: ProviderCalls;
+  let sandbox: PaymentProvider;
   let activities: PaymentActivities;
 
   before(async function () {
@@ -53,9 +38,10 @@ describe('payment activities (real PostgreSQL)', function () {
   });
 
   beforeEach(function () {
-    const sandbox = countingSandbox();
-    calls = sandbox.calls;
-    activities = createPaymentActivities(db, sandbox.provider);
+    const counting = countingProvider(createSandboxPaymentProvider(db));
+    sandbox = counting.provider;
+    calls = counting.calls;
+    activities = createPaymentActivities(db, sandbox);
   });
 
   after(async function () {
@@ -186,18 +172,8 @@ describe('payment activities (real PostgreSQL)', function () {
 
   it('never charges twice when the attempt fails after the provider charged and is retried', async function () {
     const input = await chargeFor('tok_visa');
-    const sandbox = createSandboxPaymentProvider();
-    const charged = new Set<string>();
-    let crashes = 1;
-    const crashing = createPaymentActivities(db, {
-      async charge(request, signal) {
-        const result = await sandbox.charge(request, signal);
-        if (result.status === 'succeeded') charged.add(result.providerRef);
-        if (crashes-- > 0) throw new Error('worker lost after the provider charged');
-        return result;
-      },
-      refund: (ref, amount, key) => sandbox.refund(ref, amount, key),
-    });
+    const crash = crashingAfterCharges(createSandboxPaymentProvider(db));
+    const crashing = createPaymentActivities(db, crash.provider);
     const run = () =>
       activityEnvironment().run<[ChargePaymentInput], Payment, PaymentActivities['chargePayment']>(
         crashing.chargePayment,
@@ -209,8 +185,224 @@ describe('payment activities (real PostgreSQL)', function () {
     const retried = await run();
 
     assert.equal(retried.status, 'succeeded');
-    assert.equal(charged.size, 1, 'one charge at the provider');
-    assert.deepEqual((await paymentsOf(input.orderId)).map((p) => [p.status, p.providerRef]), [['succeeded', [...charged][0]]]);
+    assert.equal(crash.charged.size, 1, 'one charge at the provider');
+    assert.deepEqual((await paymentsOf(input.orderId)).map((p) => [p.status, p.providerRef]), [['succeeded', [...crash.charged][0]]]);
+  });
+
+  /** What the sandbox's own books say about a key: its charge row and every refund of that charge. */
+  async function providerBooks(idempotencyKey: string) {
+    const [charge] = await db.select().from(sandboxCharges).where(eq(sandboxCharges.idempotencyKey, idempotencyKey));
+    const given = charge?.providerRef
+      ? await db.select().from(sandboxRefunds).where(eq(sandboxRefunds.providerRef, charge.providerRef))
+      : [];
+    return { charge, refunded: given.reduce((sum, r) => sum + r.amount, 0), refunds: given.length };
+  }
+
+  /** A charge attempt bounded like the worker's: the provider gets `deadlineMs` to answer. */
+  function chargeWithin(input: ChargePaymentInput, deadlineMs: number, using = activities): Promise<Payment> {
+    return activityEnvironment({ startToCloseTimeoutMs: deadlineMs }).run<
+      [ChargePaymentInput],
+      Payment,
+      PaymentActivities['chargePayment']
+    >(using.chargePayment, input);
+  }
+
+  describe('the sandbox keeps its books in PostgreSQL', function () {
+    it('never charges a key twice across provider instances, as after a worker restart', async function () {
+      const input = await chargeFor('tok_visa');
+      // The first worker charges and is lost before it records the answer.
+      const first = crashingAfterCharges(createSandboxPaymentProvider(db));
+      await assert.rejects(
+        chargeWithin(input, 5_000, createPaymentActivities(db, first.provider)),
+        /worker lost/,
+      );
+
+      // The retry runs on a fresh worker with a provider instance of its own.
+      const restarted = countingProvider(createSandboxPaymentProvider(db));
+      const retried = await chargeWithin(input, 5_000, createPaymentActivities(db, restarted.provider));
+
+      assert.equal(retried.status, 'succeeded');
+      assert.equal(restarted.calls.charge, 1);
+      const books = await providerBooks(input.idempotencyKey);
+      assert.equal(books.charge?.status, 'succeeded');
+      assert.equal(books.charge?.providerRef, [...first.charged][0], 'the retry got the first charge back');
+      assert.deepEqual((await paymentsOf(input.orderId)).map((p) => [p.status, p.providerRef]), [['succeeded', books.charge?.providerRef]]);
+    });
+
+    it('charges once when many attempts of one key race, through the activity and at the provider', async function () {
+      const input = await chargeFor('tok_visa');
+
+      const answers = await Promise.all(Array.from({ length: 8 }, () => chargeWithin(input, 5_000)));
+      const direct = await Promise.all(
+        Array.from({ length: 8 }, () => createSandboxPaymentProvider(db).charge({ ...input, idempotencyKey: 'race:direct' })),
+      );
+
+      assert.equal(new Set(answers.map((a) => a.paymentId)).size, 1);
+      assert.equal((await paymentsOf(input.orderId)).length, 1);
+      const [charged] = await db.select().from(sandboxCharges).where(eq(sandboxCharges.idempotencyKey, input.idempotencyKey));
+      assert.equal(charged?.amount, 5000);
+      assert.equal(new Set(direct.map((d) => (d.status === 'succeeded' ? d.providerRef : d.status))).size, 1);
+      const rows = await db.select().from(sandboxCharges).where(eq(sandboxCharges.idempotencyKey, 'race:direct'));
+      assert.equal(rows.length, 1);
+    });
+
+    it('refuses a refund beyond what the charge has left, without retrying', async function () {
+      const input = await chargeFor('tok_visa'); // 5000
+      await charge(input);
+      const [payment] = await paymentsOf(input.orderId);
+      const ref = payment!.providerRef!;
+
+      await sandbox.refund(ref, 3000, 'over:1');
+      await sandbox.refund(ref, 3000, 'over:1'); // a repeat gives nothing more
+      await expectNonRetryable(sandbox.refund(ref, 2001, 'over:2'), 'RefundExceedsCharge');
+
+      assert.deepEqual(await providerBooks(input.idempotencyKey).then((b) => [b.refunded, b.refunds]), [3000, 1]);
+    });
+  });
+
+  describe('settlePayments: what the compensation gives back', function () {
+    it('finds a charge whose answer was lost (tok_lost) and voids it', async function () {
+      const input = await chargeFor('tok_lost');
+
+      await assert.rejects(chargeWithin(input, 300), /did not answer/);
+      assert.deepEqual((await paymentsOf(input.orderId)).map((p) => p.status), ['pending']);
+      const found = await sandbox.lookup(input.idempotencyKey);
+      assert.equal(found.status, 'succeeded');
+      assert.equal(found.status === 'succeeded' && found.amount, 5000);
+
+      const settled = await activities.settlePayments(input.orderId);
+
+      assert.deepEqual(settled, { voided: 1, refunded: 0 });
+      const [payment] = await paymentsOf(input.orderId);
+      assert.equal(payment?.status, 'voided');
+      assert.equal(payment?.providerRef, found.status === 'succeeded' ? found.providerRef : null);
+      assert.deepEqual(await sandbox.lookup(input.idempotencyKey), { status: 'voided', providerRef: payment?.providerRef });
+      // Retried with a card that answers, the voided key is refused for good.
+      await expectNonRetryable(chargeWithin({ ...input, paymentToken: 'tok_visa' }, 5_000), 'PaymentVoided');
+    });
+
+    it('tombstones a key that never charged (tok_timeout), so a charge under it later is refused', async function () {
+      const input = await chargeFor('tok_timeout');
+      await assert.rejects(chargeWithin(input, 300), /did not answer/);
+      assert.deepEqual(await sandbox.lookup(input.idempotencyKey), { status: 'none' });
+
+      assert.deepEqual(await activities.settlePayments(input.orderId), { voided: 1, refunded: 0 });
+
+      assert.deepEqual(await sandbox.lookup(input.idempotencyKey), { status: 'voided', providerRef: null });
+      // The charge that was "on its way" arrives late, straight at the provider: refused.
+      await assert.rejects(sandbox.charge({ ...input, paymentToken: 'tok_visa' }), KeyVoidedError);
+      await expectNonRetryable(chargeWithin({ ...input, paymentToken: 'tok_visa' }, 5_000), 'PaymentVoided');
+      assert.equal((await providerBooks(input.idempotencyKey)).charge?.amount, 0, 'nothing was ever taken');
+      assert.deepEqual((await paymentsOf(input.orderId)).map((p) => [p.status, p.providerRef]), [['voided', null]]);
+    });
+
+    it('refunds a payment that succeeded', async function () {
+      const input = await chargeFor('tok_visa');
+      await charge(input);
+
+      assert.deepEqual(await activities.settlePayments(input.orderId), { voided: 0, refunded: 1 });
+
+      assert.deepEqual(await refundsOf(input.orderId), [{ idempotencyKey: `${input.orderId}:payment:1:refund`, amount: 5000 }]);
+      assert.deepEqual(await providerBooks(input.idempotencyKey).then((b) => [b.refunded, b.refunds]), [5000, 1]);
+      const [payment] = await paymentsOf(input.orderId);
+      assert.equal(payment?.status, 'refunded');
+      const [refund] = await db.select({ status: refunds.status }).from(refunds).where(eq(refunds.orderId, input.orderId));
+      assert.equal(refund?.status, 'succeeded');
+    });
+
+    it('records a decline whose answer was lost, giving nothing back', async function () {
+      const input = await chargeFor('tok_decline');
+      const crashing = createPaymentActivities(db, crashingAfterCharges(createSandboxPaymentProvider(db)).provider);
+      await assert.rejects(chargeWithin(input, 5_000, crashing), /worker lost/);
+
+      assert.deepEqual(await activities.settlePayments(input.orderId), { voided: 0, refunded: 0 });
+
+      assert.deepEqual(
+        (await paymentsOf(input.orderId)).map((p) => [p.status, p.declineCode]),
+        [['declined', 'card_declined']],
+      );
+      assert.equal(calls.void, 0);
+      assert.equal(calls.refund, 0);
+    });
+
+    it('settles every payment of the order: a decline, a success with a partial refund, a lost charge', async function () {
+      const input = await chargeFor('tok_decline');
+      await expectRefusal(charge(input), 'PAYMENT_DECLINED');
+      const paid = { ...input, paymentToken: null, idempotencyKey: `${input.orderId}:payment:2` };
+      await charge(paid);
+      await activities.refundPartial({ orderId: input.orderId, amount: 1200, idempotencyKey: 'return:part' });
+      const lost = { ...input, paymentToken: 'tok_lost', idempotencyKey: `${input.orderId}:payment:3` };
+      await assert.rejects(chargeWithin(lost, 300), /did not answer/);
+
+      assert.deepEqual(await activities.settlePayments(input.orderId), { voided: 1, refunded: 1 });
+
+      assert.deepEqual((await paymentsOf(input.orderId)).map((p) => p.status), ['declined', 'refunded', 'voided']);
+      assert.deepEqual(await providerBooks(paid.idempotencyKey).then((b) => b.refunded), 5000);
+      assert.equal((await sandbox.lookup(lost.idempotencyKey)).status, 'voided');
+    });
+
+    it('gives back exactly once when settle runs twice at the same time', async function () {
+      const succeeded = await chargeFor('tok_visa');
+      await charge(succeeded);
+      const lost = await chargeFor('tok_lost');
+      await assert.rejects(chargeWithin(lost, 300), /did not answer/);
+
+      const answers = await Promise.all([
+        activities.settlePayments(succeeded.orderId),
+        activities.settlePayments(succeeded.orderId),
+        activities.settlePayments(lost.orderId),
+        activities.settlePayments(lost.orderId),
+      ]);
+
+      assert.deepEqual(answers, [
+        { voided: 0, refunded: 1 },
+        { voided: 0, refunded: 1 },
+        { voided: 1, refunded: 0 },
+        { voided: 1, refunded: 0 },
+      ]);
+      assert.deepEqual(await providerBooks(succeeded.idempotencyKey).then((b) => [b.refunded, b.refunds]), [5000, 1]);
+      assert.deepEqual(await refundsOf(succeeded.orderId), [{ idempotencyKey: `${succeeded.orderId}:payment:1:refund`, amount: 5000 }]);
+      assert.equal((await sandbox.lookup(lost.idempotencyKey)).status, 'voided');
+      assert.deepEqual((await paymentsOf(lost.orderId)).map((p) => p.status), ['voided']);
+    });
+
+    it('gives back exactly once when settle crashes after the provider acted and runs again', async function () {
+      const succeeded = await chargeFor('tok_visa');
+      await charge(succeeded);
+      const lost = await chargeFor('tok_lost');
+      await assert.rejects(chargeWithin(lost, 300), /did not answer/);
+      // The worker is lost right after the provider voided or refunded, before the rows say so.
+      const real = createSandboxPaymentProvider(db);
+      const crashing = createPaymentActivities(db, {
+        charge: (request, signal) => real.charge(request, signal),
+        lookup: (key) => real.lookup(key),
+        async void(key) {
+          await real.void(key);
+          throw new Error('worker lost after the provider voided');
+        },
+        async refund(ref, amount, key) {
+          await real.refund(ref, amount, key);
+          throw new Error('worker lost after the provider refunded');
+        },
+      });
+
+      await assert.rejects(crashing.settlePayments(succeeded.orderId), /worker lost/);
+      await assert.rejects(crashing.settlePayments(lost.orderId), /worker lost/);
+      assert.deepEqual((await paymentsOf(succeeded.orderId)).map((p) => p.status), ['succeeded']);
+      assert.deepEqual((await paymentsOf(lost.orderId)).map((p) => p.status), ['pending']);
+      await Promise.all([activities.settlePayments(succeeded.orderId), activities.settlePayments(lost.orderId)]);
+      await activities.settlePayments(succeeded.orderId);
+
+      assert.deepEqual(await providerBooks(succeeded.idempotencyKey).then((b) => [b.refunded, b.refunds]), [5000, 1]);
+      assert.deepEqual((await paymentsOf(succeeded.orderId)).map((p) => p.status), ['refunded']);
+      assert.deepEqual((await paymentsOf(lost.orderId)).map((p) => p.status), ['voided']);
+      assert.equal((await sandbox.lookup(lost.idempotencyKey)).status, 'voided');
+    });
+
+    it('does nothing for an order without payments', async function () {
+      assert.deepEqual(await activities.settlePayments(randomUUID()), { voided: 0, refunded: 0 });
+      assert.deepEqual(calls, { charge: 0, refund: 0, lookup: 0, void: 0 });
+    });
   });
 
   describe('refundPartial and refundPayment', function () {

@@ -30,7 +30,7 @@ describe('return activities (real PostgreSQL)', function () {
     database = openDatabase((await createTestDatabase()).url, { max: 10 });
     db = database.db;
     returns = createReturnActivities(db);
-    payments = createPaymentActivities(db, createSandboxPaymentProvider());
+    payments = createPaymentActivities(db, createSandboxPaymentProvider(db));
   });
 
   after(async function () {

@@ -6,7 +6,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createApp } from '../../api/app';
 import { createSandboxPaymentProvider } from '../../activities/sandbox-payment-provider';
 import type { PaymentProvider } from '../../activities/payment-provider';
-import { openDatabase, type Database } from '../../db/client';
+import { openDatabase, type Database, type Db } from '../../db/client';
 import { loadConfig, type Config } from '../../domain/config';
 import { createOrderWorker } from '../../workers/worker';
 import { createTestDatabase } from './database';
@@ -36,7 +36,8 @@ export interface Stack {
 
 export interface StackOptions {
   env?: Record<string, string>;
-  paymentProvider?: PaymentProvider;
+  /** The worker's provider, built over the stack's database; the DB-backed sandbox by default. */
+  paymentProvider?: (db: Db) => PaymentProvider;
 }
 
 /**
@@ -63,7 +64,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TASK_QUEUE,
     db: database.db,
-    paymentProvider: options.paymentProvider ?? createSandboxPaymentProvider(),
+    paymentProvider: (options.paymentProvider ?? createSandboxPaymentProvider)(database.db),
     workflowBundle,
   });
   const running = worker.run();

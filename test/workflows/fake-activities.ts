@@ -225,8 +225,8 @@ export function fakeDelivery(
 /** `customerRefusal` makes validateCustomer refuse like the real one (CUSTOMER_NOT_ALLOWED). */
 export function fakeCustomers(log: CallLog, options: { customerRefusal?: DomainError } = {}): CustomerActivities {
   return {
-    async validateCustomer(customerId) {
-      log.record('validateCustomer', [customerId]);
+    async validateCustomer(customerId, orderId) {
+      log.record('validateCustomer', orderId === undefined ? [customerId] : [customerId, orderId]);
       if (options.customerRefusal) throw toApplicationFailure(options.customerRefusal);
     },
   };

@@ -365,7 +365,7 @@ describe('orderWorkflow (time-skipping, stub activities)', function () {
 
       assert.equal(refused.code, 'CUSTOMER_NOT_ALLOWED');
       assert.deepEqual(saga.log.names(), ['validateCustomer', 'rejectOrder']);
-      assert.deepEqual(saga.log.argsOf('validateCustomer'), [['alice']]);
+      assert.deepEqual(saga.log.argsOf('validateCustomer'), [['alice', input.orderId]]);
       const final = await saga.handleFor(input).result();
       assert.equal(final.status, 'rejected');
       assert.deepEqual(final.failure, { code: 'CUSTOMER_NOT_ALLOWED', message: 'customer alice is blocked' });

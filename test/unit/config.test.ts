@@ -1,0 +1,21 @@
+import { strict as assert } from 'node:assert';
+import { loadConfig, paymentProviderOf } from '../../domain/config';
+
+describe('the payment provider setting', function () {
+  it('uses the sandbox outside production when PAYMENT_PROVIDER is unset', function () {
+    assert.equal(paymentProviderOf(loadConfig({})), 'sandbox');
+    assert.equal(paymentProviderOf(loadConfig({ NODE_ENV: 'test' })), 'sandbox');
+  });
+
+  it('refuses to fall back to the sandbox in production, naming the setting', function () {
+    assert.throws(() => paymentProviderOf(loadConfig({ NODE_ENV: 'production' })), /PAYMENT_PROVIDER=sandbox/);
+  });
+
+  it('runs on the sandbox in production when asked for by name', function () {
+    assert.equal(paymentProviderOf(loadConfig({ NODE_ENV: 'production', PAYMENT_PROVIDER: 'sandbox' })), 'sandbox');
+  });
+
+  it('refuses a provider that does not exist', function () {
+    assert.throws(() => loadConfig({ PAYMENT_PROVIDER: 'stripe' }), /PAYMENT_PROVIDER/);
+  });
+});
