@@ -3,8 +3,8 @@
  * driven through the real API, against a real database, a real `temporal server start-dev` and
  * the real worker. Run `npm run record:histories` after a deliberate, patched() change to the
  * workflow, and commit what it writes to test/fixtures/histories/. Keep the histories of the
- * previous workflow version beside them (as `v1-<name>.json`), so the replay test goes on proving
- * that sagas started before the change still replay.
+ * previous workflow versions beside them (as `v1-<name>.json`, `v2-<name>.json`, ...), so the
+ * replay test goes on proving that sagas started before each change still replay.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -21,6 +21,8 @@ const WAREHOUSE = 'wh-east';
 /** Allocated by the server: less in the first warehouse by priority than an order asks for. */
 const SPLIT_PRODUCT = 'sku-kettle';
 const SECOND_WAREHOUSE = 'wh-west';
+/** Priced at 0: its orders are confirmed without a charge. */
+const FREE_PRODUCT = 'sku-sticker';
 const CUSTOMER = 'alice';
 const VOUCHER = 'SPRING10';
 /** Short, so sagas that reach delivered close soon after; long enough to return goods in. */
@@ -123,13 +125,81 @@ const scenarios: Record<string, Scenario> = {
     await api.untilClosed(orderId);
     return orderId;
   },
+  async 'ship-cancel-race'(api) {
+    const orderId = await api.place(1);
+    const paid = await api.expect<OrderJson>(200, 'POST', `/orders/${orderId}/payment`, { paymentToken: 'tok_visa' });
+    const [shipped, cancelled] = await Promise.all([
+      api.call('POST', `/delivery-orders/${paid.deliveryOrderIds[0]}/ship`, undefined, KEYS.warehouse),
+      api.call('POST', `/orders/${orderId}/cancel`, { reason: 'too slow' }),
+    ]);
+    assert.deepEqual([shipped.status, cancelled.status].sort(), [200, 409], 'exactly one of ship and cancel wins');
+    if (shipped.status === 200) await api.expect(200, 'POST', `/delivery-orders/${paid.deliveryOrderIds[0]}/deliver`, undefined, KEYS.warehouse);
+    await api.untilClosed(orderId);
+    return orderId;
+  },
+  async 'workflow-cancelled-after-shipment'(api) {
+    const orderId = await api.place(1);
+    const paid = await api.expect<OrderJson>(200, 'POST', `/orders/${orderId}/payment`, { paymentToken: 'tok_visa' });
+    const [deliveryOrderId] = paid.deliveryOrderIds;
+    await api.expect(200, 'POST', `/delivery-orders/${deliveryOrderId}/ship`, undefined, KEYS.warehouse);
+    await api.expect(409, 'POST', `/orders/${orderId}/cancel`, { reason: 'too late' });
+    await api.saga(orderId).cancel(); // support staff in the Web UI: refused, the delivery goes on
+    await api.expect(200, 'POST', `/delivery-orders/${deliveryOrderId}/deliver`, undefined, KEYS.warehouse);
+    await api.untilClosed(orderId);
+    assert.equal((await api.expect<OrderJson>(200, 'GET', `/orders/${orderId}`)).status, 'delivered');
+    return orderId;
+  },
+  async 'workflow-cancelled-after-partial-return'(api) {
+    const orderId = await api.place(2);
+    const paid = await api.expect<OrderJson>(200, 'POST', `/orders/${orderId}/payment`, { paymentToken: 'tok_visa' });
+    await api.shipAndDeliver(paid.deliveryOrderIds);
+    await api.untilStatus(orderId, 'delivered');
+    await api.expect(201, 'POST', `/orders/${orderId}/returns`, { items: [{ productId: PRODUCT, warehouseId: WAREHOUSE, quantity: 1 }] });
+    await api.saga(orderId).cancel();
+    await api.expect(201, 'POST', `/orders/${orderId}/returns`, {});
+    await api.untilClosed(orderId);
+    assert.equal((await api.expect<OrderJson>(200, 'GET', `/orders/${orderId}`)).status, 'returned');
+    return orderId;
+  },
+  async 'lost-charge-then-paid'(api) {
+    const orderId = await api.place(1);
+    await api.expect(503, 'POST', `/orders/${orderId}/payment`, { paymentToken: 'tok_lost' });
+    const paid = await api.expect<OrderJson>(200, 'POST', `/orders/${orderId}/payment`, { paymentToken: 'tok_visa' });
+    await api.shipAndDeliver(paid.deliveryOrderIds);
+    await api.untilClosed(orderId);
+    return orderId;
+  },
+  async 'lost-charge-cancelled'(api) {
+    const orderId = await api.place(1);
+    await api.expect(503, 'POST', `/orders/${orderId}/payment`, { paymentToken: 'tok_lost' });
+    await api.expect(200, 'POST', `/orders/${orderId}/cancel`, { reason: 'gave up' });
+    await api.untilClosed(orderId);
+    return orderId;
+  },
+  async 'free-order'(api) {
+    await api.stock(FREE_PRODUCT, 'Sticker', { [WAREHOUSE]: 10 }, 0);
+    const orderId = (await api.expect<OrderJson>(201, 'POST', '/orders', api.orderBody(1, FREE_PRODUCT))).id;
+    const paid = await api.expect<OrderJson>(200, 'POST', `/orders/${orderId}/payment`, {});
+    await api.shipAndDeliver(paid.deliveryOrderIds);
+    await api.untilClosed(orderId);
+    return orderId;
+  },
 };
 
-/** Needs a short RESERVATION_TTL, so it runs on a stack of its own. */
-const expiryScenario: Scenario = async (api) => {
-  const orderId = await api.place(1);
-  await api.untilClosed(orderId); // the 2s hold lapses on its own
-  return orderId;
+/** Need a short RESERVATION_TTL, so they run on a stack of their own. */
+const expiryScenarios: Record<string, Scenario> = {
+  async expiry(api) {
+    const orderId = await api.place(1);
+    await api.untilClosed(orderId); // the hold lapses on its own
+    return orderId;
+  },
+  async 'lost-charge-expired'(api) {
+    const orderId = await api.place(1);
+    await api.expect(503, 'POST', `/orders/${orderId}/payment`, { paymentToken: 'tok_lost' });
+    await api.untilClosed(orderId);
+    assert.equal((await api.expect<OrderJson>(200, 'GET', `/orders/${orderId}`)).status, 'expired');
+    return orderId;
+  },
 };
 
 class OrderApi {
@@ -159,8 +229,8 @@ class OrderApi {
     await this.stock(SPLIT_PRODUCT, 'Kettle', { [WAREHOUSE]: 3, [SECOND_WAREHOUSE]: 5 });
   }
 
-  async stock(productId: string, name: string, onHand: Record<string, number>): Promise<void> {
-    await this.expect(201, 'PUT', `/products/${productId}`, { name, price: 1999, currency: 'USD', active: true });
+  async stock(productId: string, name: string, onHand: Record<string, number>, price = 1999): Promise<void> {
+    await this.expect(201, 'PUT', `/products/${productId}`, { name, price, currency: 'USD', active: true });
     for (const [warehouseId, units] of Object.entries(onHand)) {
       await this.expect(200, 'PUT', `/inventory/${productId}/${warehouseId}`, { onHand: units, lowStockThreshold: 0 });
     }
@@ -220,7 +290,7 @@ class OrderApi {
     return this.stack.client.workflow.getHandle(workflowIdFor(orderId));
   }
 
-  /** Waits until the read model shows the order in `status` (signals are applied after the API answers). */
+  /** Waits until the read model shows the order in `status`. */
   async untilStatus(orderId: string, status: string): Promise<void> {
     for (let tries = 0; tries < 200; tries++) {
       if ((await this.expect<OrderJson>(200, 'GET', `/orders/${orderId}`)).status === status) return;
@@ -261,8 +331,10 @@ async function recordOn(stack: Stack, toRecord: Record<string, Scenario>): Promi
 async function main(): Promise<void> {
   mkdirSync(HISTORIES_DIR, { recursive: true });
   try {
-    await recordOn(await startStack({ env: { RETURN_WINDOW } }), scenarios);
-    await recordOn(await startStack({ env: { RESERVATION_TTL: '2s' } }), { expiry: expiryScenario });
+    // Payments answer (or are given up on) within a second, so lost charges record quickly.
+    await recordOn(await startStack({ env: { RETURN_WINDOW, PAYMENT_TIMEOUT: '1s' } }), scenarios);
+    // Long enough for the three unanswered attempts of a lost charge before the hold lapses.
+    await recordOn(await startStack({ env: { RESERVATION_TTL: '8s', PAYMENT_TIMEOUT: '1s' } }), expiryScenarios);
   } finally {
     await runTeardown();
   }

