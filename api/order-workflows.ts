@@ -50,8 +50,8 @@ export interface UpdateOptions {
  * the same update id (the API derives it from the Idempotency-Key) reaches the same update.
  */
 export function createOrderWorkflows(config: Config, temporal: Client) {
-  /** The placement waits on three short database steps; under load they queue. */
-  const PLACE_BOUND_MS = 20_000;
+  /** The placement waits on a few short database steps; under a burst they queue behind each other. */
+  const PLACE_BOUND_MS = 30_000;
   /** A payment may take three provider calls of PAYMENT_TIMEOUT each, with retry gaps between. */
   const payBoundMs = 10_000 + 4 * config.PAYMENT_TIMEOUT;
   /** Cancels, returns and delivery moves run a few database steps (and refunds). */

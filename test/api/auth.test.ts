@@ -26,7 +26,7 @@ describe('API authentication and roles', () => {
   });
 
   it('answers 401 UNAUTHENTICATED for an unknown API key, even on unknown routes', async () => {
-    for (const path of ['/products', '/no-such-thing', '/ready']) {
+    for (const path of ['/products', '/no-such-thing', '/openapi.json']) {
       const res = await call(stack, 'GET', path, { key: 'not-a-key' });
       assert.equal(res.status, 401, path);
       assert.equal(res.body.error.code, 'UNAUTHENTICATED');
@@ -66,10 +66,10 @@ describe('API authentication and roles', () => {
     }
   });
 
-  it('answers ready when the database and Temporal answer', async () => {
-    const res = await call(stack, 'GET', '/ready', { key: KEYS.warehouse });
+  it('answers ready, without credentials (probes carry none), when the database and Temporal answer and a worker polls', async () => {
+    const res = await call(stack, 'GET', '/ready');
     assert.equal(res.status, 200);
-    assert.deepEqual(res.body.data, { status: 'ready', database: 'ok', workflowEngine: 'ok' });
+    assert.deepEqual(res.body.data, { status: 'ready', database: 'ok', workflowEngine: 'ok', worker: 'ok' });
   });
 
   describe('without API_KEYS', () => {

@@ -35,8 +35,8 @@ describe('API order timeline', () => {
       'commitStock:completed',
       'createDeliveryOrders:completed',
       'update:pay:completed',
-      'signal:shipped:received',
-      'signal:delivered:received',
+      'update:ship:completed',
+      'update:deliver:completed',
     ]);
     // The saga waits out the return window (30 days by default), so it has not completed.
     assert.ok(!steps.includes('workflow:completed'));

@@ -110,7 +110,12 @@ describe('return activities (real PostgreSQL)', function () {
 
     const recorded = await returns.recordReturn(input);
 
-    assert.deepEqual(recorded, { returnId: input.returnId, refundAmount: 2000, everythingReturned: false });
+    assert.deepEqual(recorded, {
+      returnId: input.returnId,
+      refundAmount: 2000,
+      everythingReturned: false,
+      items: [{ ...order.mug, quantity: 2 }],
+    });
     assert.deepEqual(await onHandOf(order.mug), { onHand: 9, reserved: 0 });
     assert.deepEqual(await onHandOf(order.cup), { onHand: 8, reserved: 0 });
     assert.deepEqual(await returnsOf(order.orderId), [
@@ -176,7 +181,13 @@ describe('return activities (real PostgreSQL)', function () {
     const later = await returns.recordReturn(input);
 
     for (const result of [...results, later]) {
-      assert.deepEqual(result, { returnId: input.returnId, refundAmount: 1000, everythingReturned: false });
+      // A repeat reports the items the return took, as the first answer did.
+      assert.deepEqual(result, {
+        returnId: input.returnId,
+        refundAmount: 1000,
+        everythingReturned: false,
+        items: [{ ...order.cup, quantity: 2 }],
+      });
     }
     assert.deepEqual(await onHandOf(order.cup), { onHand: 10, reserved: 0 });
     assert.equal((await returnsOf(order.orderId)).length, 1);
