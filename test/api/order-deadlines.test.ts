@@ -7,7 +7,13 @@ import { stockedProduct, type StockedProduct } from './seed-catalog';
 
 /** A short reservation TTL and payment timeout, so expiry and a silent provider happen within a test. */
 describe('API orders against the clock', () => {
-  const stack = suiteStack({ env: { RESERVATION_TTL: '6s', PAYMENT_TIMEOUT: '300ms' } });
+  const stack = suiteStack({
+    env: { RESERVATION_TTL: '6s', PAYMENT_TIMEOUT: '300ms' },
+    // The unanswered (tok_timeout) order expires during the next test with its payment still
+    // pending: today's saga does not settle a charge whose outcome is unknown before it expires.
+    // Remove once the saga pushes settlePayments before charging (issue 6).
+    moneyAuditWaived: { reason: 'the saga does not yet settle an unanswered charge when the order expires' },
+  });
 
   async function place(p: StockedProduct, quantity: number): Promise<string> {
     const res = await call(stack, 'POST', '/orders', {

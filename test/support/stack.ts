@@ -6,6 +6,12 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createApp } from '../../api/app';
 import { createSandboxPaymentProvider } from '../../activities/sandbox-payment-provider';
 import type { PaymentProvider } from '../../activities/payment-provider';
+import {
+  describeInventoryDiscrepancy,
+  describeMoneyDiscrepancy,
+  findInventoryDiscrepancies,
+  findMoneyDiscrepancies,
+} from '../../db/audit';
 import { openDatabase, type Database, type Db } from '../../db/client';
 import { loadConfig, type Config } from '../../domain/config';
 import { createOrderWorker } from '../../workers/worker';
@@ -34,11 +40,35 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** The worker's provider, built over the stack's database; the DB-backed sandbox by default. */
   paymentProvider?: (db: Db) => PaymentProvider;
+  /**
+   * Why this suite may leave money inconsistent, which skips the money audit at `stop()` (stock
+   * is still audited). Only for a known gap, named, until it is closed.
+   */
+  moneyAuditWaived?: { reason: string };
+}
+
+/**
+ * What every suite must leave behind, checked before its database is dropped: stock that agrees
+ * with its ledger and reservations (check:inventory), and money that agrees with the provider and
+ * with each order's status (check:money). Throws, failing the suite, with every discrepancy.
+ */
+async function expectBooksBalanced(db: Db, { moneyAuditWaived }: StackOptions): Promise<void> {
+  // Said out loud on every run, so a waiver is not forgotten once its gap is closed.
+  if (moneyAuditWaived) console.warn(`money audit waived for this suite: ${moneyAuditWaived.reason}`);
+  const [stock, money] = await Promise.all([
+    findInventoryDiscrepancies(db),
+    moneyAuditWaived ? [] : findMoneyDiscrepancies(db),
+  ]);
+  const lines = [...stock.map(describeInventoryDiscrepancy), ...money.map(describeMoneyDiscrepancy)];
+  if (lines.length > 0) {
+    throw new Error(`the suite left stock or money inconsistent:\n${lines.join('\n')}`);
+  }
 }
 
 /**
  * The real thing for integration and API tests: a fresh migrated database, the shared dev
- * server, a worker on a task queue of its own and the API listening on a free port.
+ * server, a worker on a task queue of its own and the API listening on a free port. `stop()`
+ * fails when the suite left stock or money inconsistent.
  */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const [testDb, env, workflowBundle] = await Promise.all([
@@ -85,8 +115,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       server.closeAllConnections();
       worker.shutdown();
       await running;
-      await database.close();
-      await testDb.drop();
+      try {
+        await expectBooksBalanced(database.db, options);
+      } finally {
+        await database.close();
+        await testDb.drop();
+      }
     },
   };
 }
