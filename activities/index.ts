@@ -1,5 +1,6 @@
 import type { Db } from '../db/client';
 import { createCustomerActivities } from './customers';
+import { rejectingPoisonInputs } from './database-rejection';
 import { createDeliveryActivities } from './delivery';
 import { createInventoryActivities } from './inventory';
 import { createOrderActivities } from './orders';
@@ -13,9 +14,12 @@ export interface ActivityDeps {
   paymentProvider: PaymentProvider;
 }
 
-/** Every activity the worker registers, wired over its dependencies. */
+/**
+ * Every activity the worker registers, wired over its dependencies. A database error that will
+ * fail the same way again is not retried (database-rejection.ts).
+ */
 export function createActivities({ db, paymentProvider }: ActivityDeps) {
-  return {
+  return rejectingPoisonInputs({
     ...createInventoryActivities(db),
     ...createPaymentActivities(db, paymentProvider),
     ...createOrderActivities(db),
@@ -23,7 +27,7 @@ export function createActivities({ db, paymentProvider }: ActivityDeps) {
     ...createCustomerActivities(db),
     ...createVoucherActivities(db),
     ...createReturnActivities(db),
-  };
+  });
 }
 
 export type Activities = ReturnType<typeof createActivities>;

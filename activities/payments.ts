@@ -5,6 +5,7 @@ import type { Db } from '../db/client';
 import { payments, refunds } from '../db/schema';
 import { DomainError } from '../domain/errors';
 import { toApplicationFailure } from '../domain/failure';
+import type { PaymentStatus, RefundStatus } from '../domain/payment';
 import { KeyVoidedError, type PaymentProvider } from './payment-provider';
 
 export interface ChargePaymentInput {
@@ -20,10 +21,6 @@ export interface Payment {
   paymentId: string;
   status: 'succeeded';
 }
-
-/** API.md "GET /orders/{id}/payments": a charge's status. */
-export const PAYMENT_STATUSES = ['pending', 'succeeded', 'declined', 'refunded', 'voided'] as const;
-export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
 /** How many of the order's payments are voided and refunded once settlePayments is done. */
 export interface SettledPayments {
@@ -268,8 +265,8 @@ async function giveBack(db: Db, provider: PaymentProvider, refund: RecordedRefun
   await provider.refund(refund.providerRef, refund.amount, refund.idempotencyKey);
   await db
     .update(refunds)
-    .set({ status: 'succeeded', updatedAt: sql`now()` })
-    .where(and(eq(refunds.id, refund.id), eq(refunds.status, 'pending')));
+    .set({ status: 'succeeded' satisfies RefundStatus, updatedAt: sql`now()` })
+    .where(and(eq(refunds.id, refund.id), eq(refunds.status, 'pending' satisfies RefundStatus)));
   await markIfFullyRefunded(db, refund.paymentId);
 }
 

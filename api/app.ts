@@ -15,6 +15,7 @@ import { customersRouter } from './routes/customers';
 import { deliveryOrdersRouter } from './routes/delivery-orders';
 import { inventoryRouter } from './routes/inventory';
 import { operationsRouter } from './routes/operations';
+import { orderPaymentsRouter } from './routes/order-payments';
 import { orderReturnsRouter } from './routes/order-returns';
 import { orderTimelineRouter } from './routes/order-timeline';
 import { ordersRouter } from './routes/orders';
@@ -64,7 +65,13 @@ export function createApp(deps: AppDeps): express.Express {
   api.use('/inventory', inventoryRouter(routeDeps));
   api.use('/customers', customersRouter(routeDeps));
   api.use('/vouchers', vouchersRouter(routeDeps));
-  api.use('/orders', ordersRouter(routeDeps), orderReturnsRouter(routeDeps), orderTimelineRouter(routeDeps));
+  api.use(
+    '/orders',
+    ordersRouter(routeDeps),
+    orderReturnsRouter(routeDeps),
+    orderPaymentsRouter(routeDeps),
+    orderTimelineRouter(routeDeps),
+  );
   api.use('/delivery-orders', deliveryOrdersRouter(routeDeps));
 
   const app = express();

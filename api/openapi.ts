@@ -23,6 +23,7 @@ import {
   placeOrderBody,
   reservation,
 } from './schemas/orders';
+import { orderPayment } from './schemas/payments';
 import { orderReturn, returnBody } from './schemas/returns';
 import { timelineEntry } from './schemas/timeline';
 import { voucher, voucherBody, voucherParams } from './schemas/vouchers';
@@ -220,6 +221,11 @@ const OPERATIONS: Operation[] = [
     errors: [...INPUT, 'ORDER_NOT_FOUND', 'FORBIDDEN', 'RETURN_NOT_ALLOWED', 'IDEMPOTENCY_KEY_REUSED', 'INVENTORY_UNAVAILABLE'],
   },
   orderList('returns', "The order's returns, oldest first", orderReturn),
+  orderList(
+    'payments',
+    "The order's money, oldest first: its charges (pending while an outcome is being found out) and refunds",
+    orderPayment,
+  ),
   orderList('timeline', "The saga's steps from its workflow history, oldest first", timelineEntry, {
     errors: ['NOT_FOUND', 'INVENTORY_UNAVAILABLE'],
   }),

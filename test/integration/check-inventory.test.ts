@@ -4,7 +4,7 @@ import { openDatabase, type Database } from '../../db/client';
 import { inventoryLevels } from '../../db/schema';
 import { freePort } from '../support/ports';
 import { seedStockedProduct } from '../support/catalog';
-import { checkInventory } from '../support/check-inventory';
+import { checkInventory } from '../support/audit-scripts';
 import { createTestDatabase } from '../support/database';
 import { reserveOrder } from '../support/reserved-order';
 

@@ -3,7 +3,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import { createSandboxPaymentProvider } from '../../activities/sandbox-payment-provider';
 import { payments, stockReservations, voucherRedemptions, vouchers } from '../../db/schema';
 import { seedCustomer, seedProduct, seedStock, seedWarehouse } from '../support/catalog';
-import { checkInventory } from '../support/check-inventory';
+import { checkInventory } from '../support/audit-scripts';
 import { call } from '../support/http';
 import { levelOf } from '../support/inventory-level';
 import { crashingAfterCharges } from '../support/payment-provider';

@@ -6,6 +6,12 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createApp } from '../../api/app';
 import { createSandboxPaymentProvider } from '../../activities/sandbox-payment-provider';
 import type { PaymentProvider } from '../../activities/payment-provider';
+import {
+  describeInventoryDiscrepancy,
+  describeMoneyDiscrepancy,
+  findInventoryDiscrepancies,
+  findMoneyDiscrepancies,
+} from '../../db/audit';
 import { openDatabase, type Database, type Db } from '../../db/client';
 import { loadConfig, type Config } from '../../domain/config';
 import { createOrderWorker } from '../../workers/worker';
@@ -41,8 +47,22 @@ export interface StackOptions {
 }
 
 /**
+ * What every suite must leave behind, checked before its database is dropped: stock that agrees
+ * with its ledger and reservations (check:inventory), and money that agrees with the provider and
+ * with each order's status (check:money). Throws, failing the suite, with every discrepancy.
+ */
+async function expectBooksBalanced(db: Db): Promise<void> {
+  const [stock, money] = await Promise.all([findInventoryDiscrepancies(db), findMoneyDiscrepancies(db)]);
+  const lines = [...stock.map(describeInventoryDiscrepancy), ...money.map(describeMoneyDiscrepancy)];
+  if (lines.length > 0) {
+    throw new Error(`the suite left stock or money inconsistent:\n${lines.join('\n')}`);
+  }
+}
+
+/**
  * The real thing for integration and API tests: a fresh migrated database, the shared dev
- * server, a worker on a task queue of its own and the API listening on a free port.
+ * server, a worker on a task queue of its own and the API listening on a free port. `stop()`
+ * fails when the suite left stock or money inconsistent.
  */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const [testDb, env, workflowBundle] = await Promise.all([
@@ -89,8 +109,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       server.closeAllConnections();
       worker.shutdown();
       await running;
-      await database.close();
-      await testDb.drop();
+      try {
+        await expectBooksBalanced(database.db);
+      } finally {
+        await database.close();
+        await testDb.drop();
+      }
     },
   };
 }
