@@ -105,7 +105,7 @@ export function createPaymentActivities(db: Db, provider: PaymentProvider) {
         throw ApplicationFailure.nonRetryable(`refund amount ${input.amount} is not a whole minor unit`, 'InvalidRefund');
       }
       const refund = await recordRefund(db, input.orderId, input.idempotencyKey, { amount: input.amount });
-      if (refund) await giveBack(db, provider, refund);
+      if (refund) await refundAtProvider(db, provider, refund);
     },
 
     /** Refunds whatever each succeeded payment of the order has not yet given back. Idempotent. */
@@ -183,7 +183,7 @@ async function settlePending(db: Db, provider: PaymentProvider, payment: Payment
 /** Refunds what a succeeded payment has left, under the payment's one compensation key, then closes it. */
 async function refundRest(db: Db, provider: PaymentProvider, payment: PaymentRow): Promise<void> {
   const refund = await recordRefund(db, payment.orderId, `${payment.idempotencyKey}:refund`, { paymentId: payment.id });
-  if (refund) await giveBack(db, provider, refund);
+  if (refund) await refundAtProvider(db, provider, refund);
   else await markIfFullyRefunded(db, payment.id); // partial refunds may already have given everything back
 }
 
@@ -261,7 +261,7 @@ async function recordRefund(
 }
 
 /** Asks the provider (idempotent per key) for the recorded refund, then closes it and a fully refunded payment. */
-async function giveBack(db: Db, provider: PaymentProvider, refund: RecordedRefund): Promise<void> {
+async function refundAtProvider(db: Db, provider: PaymentProvider, refund: RecordedRefund): Promise<void> {
   await provider.refund(refund.providerRef, refund.amount, refund.idempotencyKey);
   await db
     .update(refunds)

@@ -225,6 +225,27 @@ describe('API: nothing lost when requests race, answers are lost and requests ar
       assert.equal(reused.body.error.code, 'IDEMPOTENCY_KEY_REUSED');
     });
 
+    it('answers a payment retried with its key after a 503 while the worker was down with 200, charging once', async function () {
+      this.timeout(120_000);
+      const p = await stockedProduct(stack, 3, 600);
+      const orderId = await place(p, 1);
+      const headers = { 'Idempotency-Key': `restart-${orderId}` };
+      await stack.stopWorker();
+      let first: CallResult;
+      try {
+        first = await pay(orderId, 'tok_visa', headers);
+      } finally {
+        await stack.startWorker();
+      }
+
+      const retry = await pay(orderId, 'tok_visa', headers);
+
+      assert.deepEqual([first.status, first.body.error?.code], [503, 'INVENTORY_UNAVAILABLE']);
+      assert.equal(retry.status, 200, JSON.stringify(retry.body));
+      assert.equal(retry.body.data.status, 'confirmed');
+      assert.deepEqual(await money(orderId), { statuses: ['succeeded'], refunded: 0 });
+    });
+
     it('answers a keyed repeat of a refused payment with the same refusal, while a payment without a key is judged afresh', async () => {
       const p = await stockedProduct(stack, 3);
       const orderId = await place(p, 1);

@@ -37,6 +37,9 @@ export interface Stack {
   client: Client;
   /** Base URL of the running API, e.g. http://127.0.0.1:41234/api/v1 */
   api: string;
+  /** Stops the worker (as a crash or a deploy would), so sagas make no progress until startWorker(). */
+  stopWorker(): Promise<void>;
+  startWorker(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -79,15 +82,19 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...options.env,
   });
   const database = openDatabase(testDb.url, { max: 20 });
-  const worker = await createOrderWorker({
-    connection: env.nativeConnection,
-    namespace: config.TEMPORAL_NAMESPACE,
-    taskQueue: config.TASK_QUEUE,
-    db: database.db,
-    paymentProvider: (options.paymentProvider ?? createSandboxPaymentProvider)(database.db),
-    workflowBundle,
-  });
-  const running = worker.run();
+  const startWorker = async () => {
+    const worker = await createOrderWorker({
+      connection: env.nativeConnection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: config.TASK_QUEUE,
+      db: database.db,
+      paymentProvider: (options.paymentProvider ?? createSandboxPaymentProvider)(database.db),
+      workflowBundle,
+    });
+    const running = worker.run();
+    return { stop: () => (worker.shutdown(), running) };
+  };
+  let worker: { stop(): Promise<void> } | undefined = await startWorker();
 
   const app = createApp({ config, database, temporal: env.client });
   const server = await new Promise<Server>((resolve) => {
@@ -102,13 +109,19 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     env,
     client: env.client,
     api: `http://127.0.0.1:${port}/api/v1`,
+    async stopWorker() {
+      await worker?.stop();
+      worker = undefined;
+    },
+    async startWorker() {
+      worker ??= await startWorker();
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
-      worker.shutdown();
-      await running;
+      await worker?.stop();
       try {
         await expectBooksBalanced(database.db);
       } finally {
