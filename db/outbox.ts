@@ -44,7 +44,7 @@ export function appendEvent(tx: Transaction, event: NewEvent): Promise<void> {
 }
 
 /** An outbox row as the relay and the endpoints read it (snake_case, as raw SQL returns it). */
-export interface OutboxRow {
+export type OutboxRow = {
   position: number;
   id: string;
   type: string;
@@ -57,16 +57,16 @@ export interface OutboxRow {
   status: 'pending' | 'published' | 'failed';
   attempts: number;
   last_error: string | null;
-}
+};
 
 /**
  * The columns every reader selects, in OutboxRow's shape. The pool reads bigint as BigInt, so the
  * position comes as a double (exact far beyond any count of events) and the xid8 as text.
  */
-export const OUTBOX_COLUMNS = sql.raw(
+export const OUTBOX_COLUMN_LIST =
   'position::float8 AS position, id, type, subject, sequence, correlation_id, data, occurred_at, ' +
-    'transaction_id::text AS transaction_id, status, attempts, last_error',
-);
+  'transaction_id::text AS transaction_id, status, attempts, last_error';
+export const OUTBOX_COLUMNS = sql.raw(OUTBOX_COLUMN_LIST);
 
 export function toEnvelope(row: OutboxRow): EventEnvelope {
   return {
@@ -98,4 +98,41 @@ export async function outboxStats(db: Db): Promise<OutboxStats> {
     FROM event_outbox
     WHERE status IN ('pending', 'failed')`);
   return { pending: row?.pending ?? 0, failed: row?.failed ?? 0, oldestPendingAgeSeconds: Math.max(0, row?.oldest ?? 0) };
+}
+
+/**
+ * Puts an event the relay gave up on back in line, its attempts counted afresh. Undefined when
+ * there is no such event; `retried: false` with the row as it stands when it had not failed.
+ */
+export async function retryFailedEvent(db: Db, id: string): Promise<{ retried: boolean; row: OutboxRow } | undefined> {
+  return db.transaction(async (tx) => {
+    const [retried] = await tx.execute<OutboxRow>(sql`
+      UPDATE event_outbox SET status = 'pending', attempts = 0, last_error = NULL
+      WHERE id = ${id} AND status = 'failed'
+      RETURNING ${OUTBOX_COLUMNS}`);
+    if (retried) {
+      await tx.execute(sql`SELECT pg_notify(${OUTBOX_CHANNEL}, '')`);
+      return { retried: true, row: retried };
+    }
+    const [row] = await tx.execute<OutboxRow>(sql`SELECT ${OUTBOX_COLUMNS} FROM event_outbox WHERE id = ${id}`);
+    return row ? { retried: false, row } : undefined;
+  });
+}
+
+/** A page of the events the relay gave up on, oldest first, with how many there are in all. */
+export async function listFailedEvents(
+  db: Db,
+  { limit, offset }: { limit: number; offset: number },
+): Promise<{ rows: OutboxRow[]; total: number }> {
+  return db.transaction(
+    async (tx) => {
+      const rows = await tx.execute<OutboxRow>(sql`
+        SELECT ${OUTBOX_COLUMNS} FROM event_outbox WHERE status = 'failed'
+        ORDER BY position LIMIT ${limit} OFFSET ${offset}`);
+      const [counted] = await tx.execute<{ total: number }>(sql`
+        SELECT count(*)::int AS total FROM event_outbox WHERE status = 'failed'`);
+      return { rows: [...rows], total: counted?.total ?? 0 };
+    },
+    { isolationLevel: 'repeatable read', accessMode: 'read only' },
+  );
 }
