@@ -13,6 +13,7 @@ import { createOrderSaga, type OrderSaga } from './order-saga';
 import { orderLinks, type OrderLinks } from './read-models/order';
 import { customersRouter } from './routes/customers';
 import { deliveryOrdersRouter } from './routes/delivery-orders';
+import { eventsRouter } from './routes/events';
 import { inventoryRouter } from './routes/inventory';
 import { operationsRouter } from './routes/operations';
 import { orderReturnsRouter } from './routes/order-returns';
@@ -66,6 +67,7 @@ export function createApp(deps: AppDeps): express.Express {
   api.use('/vouchers', vouchersRouter(routeDeps));
   api.use('/orders', ordersRouter(routeDeps), orderReturnsRouter(routeDeps), orderTimelineRouter(routeDeps));
   api.use('/delivery-orders', deliveryOrdersRouter(routeDeps));
+  api.use('/events', eventsRouter(routeDeps));
 
   const app = express();
   app.disable('x-powered-by');
