@@ -1,13 +1,17 @@
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { openDatabase } from '../db/client';
 import { runMigrations } from '../db/migrate';
 import { createSandboxPaymentProvider } from '../activities/sandbox-payment-provider';
 import { loadConfig, requireDatabaseUrl } from '../domain/config';
+import { startEventTransport } from './event-transport';
 import { ensureSearchAttributes } from './search-attributes';
 import { createOrderWorker } from './worker';
 
-/** The worker process: migrations, search attributes, then polls the task queue until SIGINT/SIGTERM. */
+/**
+ * The worker process: migrations, search attributes, then polls the task queue until
+ * SIGINT/SIGTERM; with NATS_URL it also relays the outbox and consumes warehouse reports.
+ */
 async function main(): Promise<void> {
   const config = loadConfig();
   const databaseUrl = requireDatabaseUrl(config);
@@ -15,7 +19,6 @@ async function main(): Promise<void> {
 
   const client = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE);
-  await client.close();
 
   const database = openDatabase(databaseUrl, { max: config.DATABASE_POOL_SIZE });
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
@@ -26,12 +29,20 @@ async function main(): Promise<void> {
     db: database.db,
     paymentProvider: createSandboxPaymentProvider(),
   });
+  const events = startEventTransport({
+    config,
+    databaseUrl,
+    db: database.db,
+    temporal: new Client({ connection: client, namespace: config.TEMPORAL_NAMESPACE }),
+  });
   console.log(`[worker] polling task queue "${config.TASK_QUEUE}" on ${config.TEMPORAL_ADDRESS}`);
   // The SDK shuts the worker down gracefully on SIGINT/SIGTERM; run() resolves once it has.
   try {
     await worker.run();
   } finally {
+    await events.stop();
     await connection.close();
+    await client.close();
     await database.close();
   }
 }
