@@ -230,7 +230,8 @@ export function createWarehouseEventConsumer({ nats, db, moves, settings, log }:
       msgID: `${message.info.stream}:${message.seq}`,
       headers: h,
     });
-    message.term(why);
+    // Without a reason: servers before 2.10.4 do not understand `+TERM <reason>` and would redeliver.
+    message.term();
     log.warn('dead-lettered a warehouse report', { subject: message.subject, streamSequence: message.seq, reason: why });
   }
 
