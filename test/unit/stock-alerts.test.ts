@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { loadConfig } from '../../domain/config';
 import { stockAlerts } from '../../domain/stock';
-import { levelEvents } from '../../domain/stock-events';
+import { levelEvents, type LevelChange } from '../../domain/stock-events';
 
 const level = (onHand: number, reserved: number, lowStockThreshold: number) => ({ onHand, reserved, lowStockThreshold });
 
@@ -25,17 +25,21 @@ describe('stock alerts', () => {
   });
 });
 
+/** A change to level sku-1/wh-1, as the transaction that made it reports it. */
+function changeOf(fields: Partial<LevelChange> & Pick<LevelChange, 'level'>): LevelChange {
+  return { type: 'inventory.adjusted', deltaOnHand: 0, deltaReserved: 0, reason: 'stock_set', orderId: null, ...fields };
+}
+
+const at = (onHand: number, reserved: number, lowStockThreshold: number) => ({
+  productId: 'sku-1',
+  warehouseId: 'wh-1',
+  ...level(onHand, reserved, lowStockThreshold),
+});
+
 describe("a level change's events", () => {
   it('writes the move, then each alert, on the level subject, with the level after the change', () => {
     const events = levelEvents(
-      {
-        type: 'inventory.reserved',
-        level: { productId: 'sku-1', warehouseId: 'wh-1', onHand: 10, reserved: 10, lowStockThreshold: 2 },
-        deltaOnHand: 0,
-        deltaReserved: 4,
-        reason: 'reservation',
-        orderId: 'o-1',
-      },
+      changeOf({ type: 'inventory.reserved', level: at(10, 10, 2), deltaReserved: 4, reason: 'reservation', orderId: 'o-1' }),
       'req-1',
     );
     assert.deepEqual(events.map((e) => [e.type, e.subject, e.correlationId]), [
@@ -47,18 +51,7 @@ describe("a level change's events", () => {
   });
 
   it('writes no move for a change that moved nothing (a new threshold alone)', () => {
-    const events = levelEvents(
-      {
-        type: 'inventory.adjusted',
-        level: { productId: 'sku-1', warehouseId: 'wh-1', onHand: 4, reserved: 0, lowStockThreshold: 5 },
-        deltaOnHand: 0,
-        deltaReserved: 0,
-        reason: 'stock_set',
-        orderId: null,
-        lowStockThresholdBefore: 0,
-      },
-      null,
-    );
+    const events = levelEvents(changeOf({ level: at(4, 0, 5), lowStockThresholdBefore: 0 }), null);
     assert.deepEqual(events.map((e) => e.type), ['inventory.low_stock']);
   });
 });
