@@ -1,16 +1,18 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
+import { appendEvent, appendEvents } from '../db/outbox';
 import { deliveryOrderItems, deliveryOrders, orderItems, orders } from '../db/schema';
 import { DomainError, type ErrorCode } from '../domain/errors';
 import { toApplicationFailure } from '../domain/failure';
+import { correlationIdOf } from './correlation';
 
 export type DeliveryOrderStatus = 'reserved' | 'shipped' | 'delivered' | 'cancelled';
 
 /** The one status each move starts from, and the refusal when the delivery order is elsewhere. */
 const MOVES = {
-  shipped: { from: 'reserved', refusal: 'DELIVERY_ORDER_NOT_SHIPPABLE' },
-  delivered: { from: 'shipped', refusal: 'DELIVERY_ORDER_NOT_DELIVERABLE' },
-} as const satisfies Record<string, { from: DeliveryOrderStatus; refusal: ErrorCode }>;
+  shipped: { from: 'reserved', refusal: 'DELIVERY_ORDER_NOT_SHIPPABLE', event: 'delivery_order.shipped' },
+  delivered: { from: 'shipped', refusal: 'DELIVERY_ORDER_NOT_DELIVERABLE', event: 'delivery_order.delivered' },
+} as const satisfies Record<string, { from: DeliveryOrderStatus; refusal: ErrorCode; event: string }>;
 
 export function createDeliveryActivities(db: Db) {
   return {
@@ -21,7 +23,7 @@ export function createDeliveryActivities(db: Db) {
     async createDeliveryOrders(orderId: string): Promise<string[]> {
       return db.transaction(async (tx) => {
         const [order] = await tx
-          .select({ id: orders.id, shippingAddress: orders.shippingAddress })
+          .select({ id: orders.id, shipTo: orders.shippingAddress })
           .from(orders)
           .where(eq(orders.id, orderId));
         if (!order) throw toApplicationFailure(new DomainError('ORDER_NOT_FOUND', `order ${orderId} does not exist`));
@@ -45,13 +47,26 @@ export function createDeliveryActivities(db: Db) {
           // the items were written with the delivery order, in the same transaction.
           const [created] = await tx
             .insert(deliveryOrders)
-            .values({ orderId, warehouseId, status: 'reserved' satisfies DeliveryOrderStatus, shipTo: order.shippingAddress })
+            .values({ orderId, warehouseId, status: 'reserved' satisfies DeliveryOrderStatus, shipTo: order.shipTo })
             .onConflictDoNothing({ target: [deliveryOrders.orderId, deliveryOrders.warehouseId] })
             .returning({ id: deliveryOrders.id });
           if (!created) continue;
           await tx
             .insert(deliveryOrderItems)
             .values(items.map((item) => ({ deliveryOrderId: created.id, productId: item.productId, quantity: item.quantity })));
+          await appendEvent(tx, {
+            type: 'delivery_order.created',
+            subject: orderId,
+            correlationId: correlationIdOf(),
+            data: {
+              deliveryOrderId: created.id,
+              orderId,
+              warehouseId,
+              status: 'reserved',
+              shipTo: order.shipTo,
+              items: items.map((item) => ({ productId: item.productId, quantity: item.quantity })),
+            },
+          });
         }
 
         const created = await tx
@@ -65,23 +80,52 @@ export function createDeliveryActivities(db: Db) {
 
     /** Cancels the order's delivery orders that have not shipped. Idempotent. */
     async cancelDeliveryOrders(orderId: string): Promise<void> {
-      // One conditional statement: a repeat matches nothing, and a delivery order the warehouse
-      // ships at the same moment is either shipped or cancelled, never both.
-      await db.execute(sql`
-        UPDATE delivery_orders
-        SET status = ${'cancelled' satisfies DeliveryOrderStatus}, updated_at = now()
-        WHERE order_id = ${orderId} AND status = ${'reserved' satisfies DeliveryOrderStatus}`);
+      await db.transaction(async (tx) => {
+        // One conditional statement: a repeat matches nothing (and announces nothing), and a
+        // delivery order the warehouse ships at the same moment is either shipped or cancelled, never both.
+        const cancelled = await tx.execute<{ id: string; warehouse_id: string }>(sql`
+          UPDATE delivery_orders
+          SET status = ${'cancelled' satisfies DeliveryOrderStatus}, updated_at = now()
+          WHERE order_id = ${orderId} AND status = ${'reserved' satisfies DeliveryOrderStatus}
+          RETURNING id, warehouse_id`);
+        const correlationId = correlationIdOf();
+        await appendEvents(
+          tx,
+          cancelled.map((row) => ({
+            type: 'delivery_order.cancelled' as const,
+            subject: orderId,
+            correlationId,
+            data: {
+              deliveryOrderId: row.id,
+              orderId,
+              warehouseId: row.warehouse_id,
+              status: 'cancelled' as const,
+              previousStatus: 'reserved' satisfies DeliveryOrderStatus,
+            },
+          })),
+        );
+      });
     },
 
     /** Moves a delivery order on (reserved → shipped → delivered). Idempotent. */
     async markDeliveryOrder(deliveryOrderId: string, status: 'shipped' | 'delivered'): Promise<void> {
       const move = MOVES[status];
-      const moved = await db
-        .update(deliveryOrders)
-        .set({ status, updatedAt: sql`now()` })
-        .where(and(eq(deliveryOrders.id, deliveryOrderId), eq(deliveryOrders.status, move.from)))
-        .returning({ id: deliveryOrders.id });
-      if (moved.length > 0) return;
+      const moved = await db.transaction(async (tx) => {
+        const [row] = await tx
+          .update(deliveryOrders)
+          .set({ status, updatedAt: sql`now()` })
+          .where(and(eq(deliveryOrders.id, deliveryOrderId), eq(deliveryOrders.status, move.from)))
+          .returning({ orderId: deliveryOrders.orderId, warehouseId: deliveryOrders.warehouseId });
+        if (!row) return false;
+        await appendEvent(tx, {
+          type: move.event,
+          subject: row.orderId,
+          correlationId: correlationIdOf(),
+          data: { deliveryOrderId, orderId: row.orderId, warehouseId: row.warehouseId, status, previousStatus: move.from },
+        });
+        return true;
+      });
+      if (moved) return;
 
       const [current] = await db
         .select({ status: deliveryOrders.status })

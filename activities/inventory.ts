@@ -1,17 +1,22 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { catalogFor, type CatalogPrice } from '../db/catalog';
 import type { Db } from '../db/client';
+import { appendEvents } from '../db/outbox';
 import { inventoryMovements, orderItems, orders, stockReservations } from '../db/schema';
 import { allocateLines, type CandidateLevel } from '../domain/allocation';
 import { DomainError, type ShortItem } from '../domain/errors';
+import type { NewEvent } from '../domain/events';
 import { toApplicationFailure } from '../domain/failure';
 import { CURRENCY, type AllocatedLine, type OrderLineRequest, type OrderRequest, type PricedLine, type Quote } from '../domain/order';
 import {
   aggregateDemand,
+  type LevelCounts,
   type MovementReason,
   type ReleaseReason,
   type ReservationStatus,
 } from '../domain/stock';
+import { levelEvents, type StockMoveType } from '../domain/stock-events';
+import { correlationIdOf } from './correlation';
 
 /** The request without its raw lines: reserveStock holds the priced (and discounted) quote instead. */
 export interface ReserveStockInput extends Omit<OrderRequest, 'items'> {
@@ -30,6 +35,20 @@ export interface ReservedOrder {
 /** The database or a transaction on it: whatever can run a statement. */
 type Queryable = Pick<Db, 'execute'>;
 
+/** A level as an UPDATE ... RETURNING LEVEL_COUNTS reads it back. */
+type LevelRow = { product_id: string; warehouse_id: string; on_hand: number; reserved: number; low_stock_threshold: number };
+const LEVEL_COUNTS = sql.raw('product_id, warehouse_id, on_hand, reserved, low_stock_threshold');
+
+function countsOf(row: LevelRow): LevelCounts & { productId: string; warehouseId: string } {
+  return {
+    productId: row.product_id,
+    warehouseId: row.warehouse_id,
+    onHand: row.on_hand,
+    reserved: row.reserved,
+    lowStockThreshold: row.low_stock_threshold,
+  };
+}
+
 /**
  * How an order's holds move on: which reservations (by status) and what each held unit does to
  * the level, per unit (-1, 0 or +1).
@@ -38,14 +57,15 @@ interface HoldTransition {
   from: ReservationStatus;
   to: ReservationStatus;
   reason: MovementReason;
+  event: StockMoveType;
   onHand: -1 | 0 | 1;
   reserved: -1 | 0;
 }
 
-const RELEASE: HoldTransition = { from: 'active', to: 'released', reason: 'release', onHand: 0, reserved: -1 };
-const EXPIRE: HoldTransition = { from: 'active', to: 'expired', reason: 'expiry', onHand: 0, reserved: -1 };
-const COMMIT: HoldTransition = { from: 'active', to: 'committed', reason: 'commit', onHand: -1, reserved: -1 };
-const RESTOCK: HoldTransition = { from: 'committed', to: 'released', reason: 'restock', onHand: 1, reserved: 0 };
+const RELEASE: HoldTransition = { from: 'active', to: 'released', reason: 'release', event: 'inventory.released', onHand: 0, reserved: -1 };
+const EXPIRE: HoldTransition = { from: 'active', to: 'expired', reason: 'expiry', event: 'inventory.released', onHand: 0, reserved: -1 };
+const COMMIT: HoldTransition = { from: 'active', to: 'committed', reason: 'commit', event: 'inventory.committed', onHand: -1, reserved: -1 };
+const RESTOCK: HoldTransition = { from: 'committed', to: 'released', reason: 'restock', event: 'inventory.restocked', onHand: 1, reserved: 0 };
 
 export function createInventoryActivities(db: Db) {
   return {
@@ -103,16 +123,31 @@ export function createInventoryActivities(db: Db) {
           lines.map(({ productId, warehouseId, quantity }) => ({ productId, warehouseId, quantity })),
         );
 
+        const correlationId = correlationIdOf();
+        const stockEvents: NewEvent[] = [];
         for (const line of demand) {
-          const held = await tx.execute(sql`
+          const [held] = await tx.execute<LevelRow>(sql`
             UPDATE inventory_levels
             SET reserved = reserved + ${line.quantity}, updated_at = now()
             WHERE product_id = ${line.productId} AND warehouse_id = ${line.warehouseId}
               AND on_hand - reserved >= ${line.quantity}
-            RETURNING product_id`);
+            RETURNING ${LEVEL_COUNTS}`);
           // The rows are locked and the allocation fits them, so this cannot miss; the condition
           // stays as the invariant's last guard.
-          if (held.length === 0) throw new Error(`level ${line.productId}/${line.warehouseId} changed while locked`);
+          if (!held) throw new Error(`level ${line.productId}/${line.warehouseId} changed while locked`);
+          stockEvents.push(
+            ...levelEvents(
+              {
+                type: 'inventory.reserved',
+                level: countsOf(held),
+                deltaOnHand: 0,
+                deltaReserved: line.quantity,
+                reason: 'reservation',
+                orderId,
+              },
+              correlationId,
+            ),
+          );
         }
 
         await tx.insert(orderItems).values(
@@ -139,6 +174,33 @@ export function createInventoryActivities(db: Db) {
             orderId,
           })),
         );
+        await appendEvents(tx, [
+          {
+            type: 'order.created',
+            subject: orderId,
+            correlationId,
+            data: {
+              orderId,
+              customerId: input.customerId,
+              status: 'awaiting_payment',
+              items: lines.map(({ productId, warehouseId, quantity, unitPrice, lineTotal }) => ({
+                productId,
+                warehouseId,
+                quantity,
+                unitPrice,
+                lineTotal,
+              })),
+              subtotal: quote.subtotal,
+              discount: quote.discount,
+              total: quote.total,
+              currency: quote.currency,
+              voucherCode: input.voucherCode,
+              shippingAddress: input.shippingAddress,
+              reservationExpiresAt: expiresAt.toISOString(),
+            },
+          },
+          ...stockEvents,
+        ]);
         return { orderId, expiresAt: expiresAt.toISOString(), lines };
       });
     },
@@ -279,14 +341,32 @@ async function moveHolds(db: Db, orderId: string, move: HoldTransition): Promise
       .for('update');
     if (holds.length === 0) return;
 
-    // Levels in the shared lock order (see reserveStock).
+    // Levels in the shared lock order (see reserveStock); each level's events are written while
+    // its row is locked, so its event counter is taken in that same order.
+    const correlationId = correlationIdOf();
     for (const hold of aggregateDemand(holds)) {
-      await tx.execute(sql`
+      const [level] = await tx.execute<LevelRow>(sql`
         UPDATE inventory_levels
         SET on_hand = on_hand + ${move.onHand * hold.quantity},
             reserved = reserved + ${move.reserved * hold.quantity},
             updated_at = now()
-        WHERE product_id = ${hold.productId} AND warehouse_id = ${hold.warehouseId}`);
+        WHERE product_id = ${hold.productId} AND warehouse_id = ${hold.warehouseId}
+        RETURNING ${LEVEL_COUNTS}`);
+      if (!level) throw new Error(`level ${hold.productId}/${hold.warehouseId} of order ${orderId} does not exist`);
+      await appendEvents(
+        tx,
+        levelEvents(
+          {
+            type: move.event,
+            level: countsOf(level),
+            deltaOnHand: move.onHand * hold.quantity,
+            deltaReserved: move.reserved * hold.quantity,
+            reason: move.reason,
+            orderId,
+          },
+          correlationId,
+        ),
+      );
     }
     await tx
       .update(stockReservations)

@@ -1,15 +1,35 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
+import { appendEvent } from '../db/outbox';
 import { orders } from '../db/schema';
 import { DomainError } from '../domain/errors';
+import type { EventType, OrderStatusChangedData } from '../domain/events';
 import { toApplicationFailure } from '../domain/failure';
 import { CURRENCY, type OrderRequest, type OrderStatus } from '../domain/order';
-import { ORDER_STATUS_SOURCES, statusWrite } from '../domain/order-status';
+import { statusWrite } from '../domain/order-status';
+import { correlationIdOf } from './correlation';
 
 /** The refused request as asked for (items are not stored: nothing was priced) and why it was refused. */
 export interface RejectOrderInput extends OrderRequest {
   failure: { code: string; message: string; details?: unknown };
+}
+
+/**
+ * The event each status the saga records announces. `awaiting_payment` is announced by
+ * reserveStock (order.created), `rejected` by rejectOrder, and `returned` by each return
+ * (order.returned, with everythingReturned).
+ */
+const STATUS_EVENTS = {
+  confirmed: 'order.confirmed',
+  cancelled: 'order.cancelled',
+  expired: 'order.expired',
+  shipped: 'order.shipped',
+  delivered: 'order.delivered',
+} as const satisfies Record<OrderStatusChangedData['status'], EventType>;
+
+function isAnnounced(status: OrderStatus): status is keyof typeof STATUS_EVENTS {
+  return Object.prototype.hasOwnProperty.call(STATUS_EVENTS, status);
 }
 
 export function createOrderActivities(db: Db) {
@@ -18,60 +38,85 @@ export function createOrderActivities(db: Db) {
     async rejectOrder(input: RejectOrderInput): Promise<void> {
       const { code, message, details } = input.failure;
       const rejection = details === undefined ? { code, message } : { code, message, details };
-      // Nothing was reserved or priced, so the row carries no items and zero totals. A row that
-      // already moved past `pending` is left alone: a repeat must not rewrite history.
-      await db
-        .insert(orders)
-        .values({
-          id: input.orderId,
-          customerId: input.customerId,
-          status: 'rejected' satisfies OrderStatus,
-          subtotal: 0,
-          discount: 0,
-          total: 0,
-          currency: CURRENCY,
-          shippingAddress: input.shippingAddress,
-          voucherCode: input.voucherCode,
-          rejection,
-          requestHash: input.requestHash,
-        })
-        .onConflictDoUpdate({
-          target: orders.id,
-          set: { status: 'rejected', rejection, updatedAt: sql`now()` },
-          setWhere: eq(orders.status, 'pending' satisfies OrderStatus),
+      await db.transaction(async (tx) => {
+        // Nothing was reserved or priced, so the row carries no items and zero totals. A row that
+        // already moved past `pending` is left alone: a repeat must not rewrite history (nor
+        // announce it again).
+        const rejected = await tx
+          .insert(orders)
+          .values({
+            id: input.orderId,
+            customerId: input.customerId,
+            status: 'rejected' satisfies OrderStatus,
+            subtotal: 0,
+            discount: 0,
+            total: 0,
+            currency: CURRENCY,
+            shippingAddress: input.shippingAddress,
+            voucherCode: input.voucherCode,
+            rejection,
+            requestHash: input.requestHash,
+          })
+          .onConflictDoUpdate({
+            target: orders.id,
+            set: { status: 'rejected', rejection, updatedAt: sql`now()` },
+            setWhere: eq(orders.status, 'pending' satisfies OrderStatus),
+          })
+          .returning({ id: orders.id });
+        if (rejected.length === 0) return;
+        await appendEvent(tx, {
+          type: 'order.rejected',
+          subject: input.orderId,
+          correlationId: correlationIdOf(),
+          data: { orderId: input.orderId, customerId: input.customerId, status: 'rejected', code, message },
         });
+      });
     },
 
     /**
-     * Keeps the read model's status current, forwards only (domain/order-status.ts): a repeat of
-     * the current status changes nothing, and any other move is refused with a non-retryable
-     * OrderStatusConflict that changes nothing either, so a stale saga can never turn a
-     * delivered order into an expired one.
+     * Keeps the read model's status current, forwards only (domain/order-status.ts), and announces
+     * the change in the same transaction. A repeat of the current status changes (and announces)
+     * nothing; any other move is refused with a non-retryable OrderStatusConflict that changes
+     * nothing either, so a stale saga can never turn a delivered order into an expired one.
      */
     async setOrderStatus(orderId: string, status: OrderStatus, cancelReason: string | null = null): Promise<void> {
-      const sources = ORDER_STATUS_SOURCES[status];
-      // One conditional statement: of racing writes, each sees the status the last one left.
-      // delivered_at is set once, when the order becomes delivered: the return window runs from it.
-      const changed =
-        sources.length === 0
-          ? []
-          : await db.execute(sql`
-              UPDATE orders
-              SET status = ${status}, cancel_reason = coalesce(${cancelReason}, cancel_reason), updated_at = now(),
-                  delivered_at = CASE WHEN ${status} = 'delivered' THEN coalesce(delivered_at, now()) ELSE delivered_at END
-              WHERE id = ${orderId} AND status IN (${sql.join(sources.map((from) => sql`${from}`), sql`, `)})
-              RETURNING id`);
-      if (changed.length > 0) return;
-
-      const [order] = await db.select({ status: orders.status }).from(orders).where(eq(orders.id, orderId));
-      if (!order) throw toApplicationFailure(new DomainError('ORDER_NOT_FOUND', `order ${orderId} does not exist`));
-      const current = order.status as OrderStatus;
-      if (statusWrite(current, status) === 'repeat') return;
-      throw ApplicationFailure.create({
-        type: 'OrderStatusConflict',
-        message: `order ${orderId} is ${current}; it cannot become ${status}`,
-        details: [{ orderId, from: current, to: status }],
-        nonRetryable: true,
+      await db.transaction(async (tx) => {
+        // Locked, so the status it had is the one this changes (and announces) even under a racing write.
+        const [before] = await tx.execute<{ status: OrderStatus }>(sql`
+          SELECT status FROM orders WHERE id = ${orderId} FOR NO KEY UPDATE`);
+        if (!before) throw toApplicationFailure(new DomainError('ORDER_NOT_FOUND', `order ${orderId} does not exist`));
+        const write = statusWrite(before.status, status);
+        if (write === 'repeat') return;
+        if (write === 'refused') {
+          throw ApplicationFailure.create({
+            type: 'OrderStatusConflict',
+            message: `order ${orderId} is ${before.status}; it cannot become ${status}`,
+            details: [{ orderId, from: before.status, to: status }],
+            nonRetryable: true,
+          });
+        }
+        // delivered_at is set once, when the order becomes delivered: the return window runs from it.
+        const [changed] = await tx.execute<{ customer_id: string; total: number; currency: string; cancel_reason: string | null }>(sql`
+          UPDATE orders
+          SET status = ${status}, cancel_reason = coalesce(${cancelReason}, cancel_reason), updated_at = now(),
+              delivered_at = CASE WHEN ${status} = 'delivered' THEN coalesce(delivered_at, now()) ELSE delivered_at END
+          WHERE id = ${orderId}
+          RETURNING customer_id, total, currency, cancel_reason`);
+        if (!changed || !isAnnounced(status)) return;
+        await appendEvent(tx, {
+          type: STATUS_EVENTS[status],
+          subject: orderId,
+          correlationId: correlationIdOf(),
+          data: {
+            orderId,
+            customerId: changed.customer_id,
+            status,
+            previousStatus: before.status,
+            total: Number(changed.total),
+            currency: changed.currency,
+            cancelReason: status === 'cancelled' ? changed.cancel_reason : null,
+          },
+        });
       });
     },
   };

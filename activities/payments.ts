@@ -2,10 +2,12 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
+import { appendEvent } from '../db/outbox';
 import { payments, refunds } from '../db/schema';
 import { DomainError } from '../domain/errors';
 import { toApplicationFailure } from '../domain/failure';
 import type { PaymentStatus, RefundStatus } from '../domain/payment';
+import { correlationIdOf } from './correlation';
 import { KeyVoidedError, type PaymentProvider } from './payment-provider';
 
 export interface ChargePaymentInput {
@@ -144,16 +146,30 @@ function answered(payment: PaymentRow): Payment {
   }
 }
 
-/** Records the provider's answer on a payment still pending; a payment already settled keeps its status. */
+/**
+ * Records the provider's answer on a payment still pending; a payment already settled keeps its
+ * status. A charge that went through is announced (payment.succeeded) in the same transaction,
+ * once: a repeat moves no row and announces nothing.
+ */
 async function closePending(
   db: Db,
   paymentId: string,
   outcome: { status: Exclude<PaymentStatus, 'pending' | 'refunded'>; providerRef?: string | null; declineCode?: string },
 ): Promise<void> {
-  await db
-    .update(payments)
-    .set({ ...outcome, updatedAt: sql`now()` })
-    .where(and(eq(payments.id, paymentId), eq(payments.status, 'pending' satisfies PaymentStatus)));
+  await db.transaction(async (tx) => {
+    const [moved] = await tx
+      .update(payments)
+      .set({ ...outcome, updatedAt: sql`now()` })
+      .where(and(eq(payments.id, paymentId), eq(payments.status, 'pending' satisfies PaymentStatus)))
+      .returning({ orderId: payments.orderId, amount: payments.amount, currency: payments.currency });
+    if (!moved || outcome.status !== 'succeeded') return;
+    await appendEvent(tx, {
+      type: 'payment.succeeded',
+      subject: moved.orderId,
+      correlationId: correlationIdOf(),
+      data: { orderId: moved.orderId, paymentId, amount: Number(moved.amount), currency: moved.currency },
+    });
+  });
 }
 
 /**
@@ -263,10 +279,28 @@ async function recordRefund(
 /** Asks the provider (idempotent per key) for the recorded refund, then closes it and a fully refunded payment. */
 async function refundAtProvider(db: Db, provider: PaymentProvider, refund: RecordedRefund): Promise<void> {
   await provider.refund(refund.providerRef, refund.amount, refund.idempotencyKey);
-  await db
-    .update(refunds)
-    .set({ status: 'succeeded' satisfies RefundStatus, updatedAt: sql`now()` })
-    .where(and(eq(refunds.id, refund.id), eq(refunds.status, 'pending' satisfies RefundStatus)));
+  await db.transaction(async (tx) => {
+    // Announced (payment.refunded) with the move to succeeded, so once however often this repeats.
+    const [given] = await tx
+      .update(refunds)
+      .set({ status: 'succeeded' satisfies RefundStatus, updatedAt: sql`now()` })
+      .where(and(eq(refunds.id, refund.id), eq(refunds.status, 'pending' satisfies RefundStatus)))
+      .returning({ orderId: refunds.orderId, amount: refunds.amount });
+    if (!given) return;
+    const [payment] = await tx.select({ currency: payments.currency }).from(payments).where(eq(payments.id, refund.paymentId));
+    await appendEvent(tx, {
+      type: 'payment.refunded',
+      subject: given.orderId,
+      correlationId: correlationIdOf(),
+      data: {
+        orderId: given.orderId,
+        paymentId: refund.paymentId,
+        refundId: refund.id,
+        amount: Number(given.amount),
+        currency: payment!.currency,
+      },
+    });
+  });
   await markIfFullyRefunded(db, refund.paymentId);
 }
 

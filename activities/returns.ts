@@ -1,11 +1,14 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
+import { appendEvents } from '../db/outbox';
 import { inventoryMovements, orderReturns, returnItems } from '../db/schema';
 import { DomainError } from '../domain/errors';
 import { toApplicationFailure } from '../domain/failure';
 import { shareOf } from '../domain/money';
 import type { OrderStatus } from '../domain/order';
 import { aggregateDemand, type MovementReason, type StockLine } from '../domain/stock';
+import { levelEvents } from '../domain/stock-events';
+import { correlationIdOf } from './correlation';
 
 export interface RecordReturnInput {
   orderId: string;
@@ -50,8 +53,14 @@ export function createReturnActivities(db: Db) {
         // The order row is the lock every return of the order queues on: what was delivered and
         // what came back before cannot change while this one is checked, and a duplicate of this
         // return waits and then finds it recorded.
-        const [order] = await tx.execute<{ status: OrderStatus; subtotal: number; discount: number }>(sql`
-          SELECT status, subtotal, discount FROM orders WHERE id = ${orderId} FOR NO KEY UPDATE`);
+        const [order] = await tx.execute<{
+          status: OrderStatus;
+          subtotal: number;
+          discount: number;
+          customer_id: string;
+          currency: string;
+        }>(sql`
+          SELECT status, subtotal, discount, customer_id, currency FROM orders WHERE id = ${orderId} FOR NO KEY UPDATE`);
         if (!order) throw toApplicationFailure(new DomainError('ORDER_NOT_FOUND', `order ${orderId} does not exist`));
 
         const [recorded] = await tx
@@ -112,12 +121,36 @@ export function createReturnActivities(db: Db) {
           );
         }
 
-        // Levels in the shared lock order (aggregateDemand sorted them), as every stock transaction takes them.
+        // Levels in the shared lock order (aggregateDemand sorted them), as every stock transaction
+        // takes them; each level's events are written while its row is locked.
+        const correlationId = correlationIdOf();
         for (const line of requested) {
-          await tx.execute(sql`
+          const [level] = await tx.execute<{ on_hand: number; reserved: number; low_stock_threshold: number }>(sql`
             UPDATE inventory_levels
             SET on_hand = on_hand + ${line.quantity}, updated_at = now()
-            WHERE product_id = ${line.productId} AND warehouse_id = ${line.warehouseId}`);
+            WHERE product_id = ${line.productId} AND warehouse_id = ${line.warehouseId}
+            RETURNING on_hand, reserved, low_stock_threshold`);
+          if (!level) throw new Error(`level ${line.productId}/${line.warehouseId} of order ${orderId} does not exist`);
+          await appendEvents(
+            tx,
+            levelEvents(
+              {
+                type: 'inventory.restocked',
+                level: {
+                  productId: line.productId,
+                  warehouseId: line.warehouseId,
+                  onHand: level.on_hand,
+                  reserved: level.reserved,
+                  lowStockThreshold: level.low_stock_threshold,
+                },
+                deltaOnHand: line.quantity,
+                deltaReserved: 0,
+                reason: 'return',
+                orderId,
+              },
+              correlationId,
+            ),
+          );
         }
         await tx.insert(inventoryMovements).values(
           requested.map((line) => ({
@@ -139,6 +172,22 @@ export function createReturnActivities(db: Db) {
         const everythingReturned = returnable.every(
           (line) => line.returnable === (requested.find((r) => pairKey(r) === pairKey(line))?.quantity ?? 0),
         );
+        await appendEvents(tx, [
+          {
+            type: 'order.returned',
+            subject: orderId,
+            correlationId,
+            data: {
+              orderId,
+              customerId: order.customer_id,
+              returnId,
+              items: requested,
+              refundAmount,
+              currency: order.currency,
+              everythingReturned,
+            },
+          },
+        ]);
         return { returnId, refundAmount, everythingReturned, items: requested };
       });
     },

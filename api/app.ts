@@ -13,6 +13,7 @@ import { createOrderWorkflows, type OrderWorkflows } from './order-workflows';
 import { orderLinks, type OrderLinks } from './read-models/order';
 import { customersRouter } from './routes/customers';
 import { deliveryOrdersRouter } from './routes/delivery-orders';
+import { eventsRouter } from './routes/events';
 import { inventoryRouter } from './routes/inventory';
 import { operationsRouter } from './routes/operations';
 import { orderPaymentsRouter } from './routes/order-payments';
@@ -73,6 +74,7 @@ export function createApp(deps: AppDeps): express.Express {
     orderTimelineRouter(routeDeps),
   );
   api.use('/delivery-orders', deliveryOrdersRouter(routeDeps));
+  api.use('/events', eventsRouter(routeDeps));
 
   const app = express();
   app.disable('x-powered-by');

@@ -14,6 +14,7 @@ import {
   movement,
 } from './schemas/inventory';
 import { customer, customerBody, customerParams } from './schemas/customers';
+import { eventEnvelope, eventParams, failedEventsQuery, feedMeta, feedQuery, relayedEvent } from './schemas/events';
 import {
   cancelBody,
   idempotencyHeaders,
@@ -42,8 +43,8 @@ interface Operation {
   query?: ObjectSchema;
   headers?: ObjectSchema;
   body?: z.ZodType;
-  /** Status and `data` schema of the success answer; `list` adds the page meta. */
-  success: Array<{ status: number; data: z.ZodType; list?: boolean; description?: string }>;
+  /** Status and `data` schema of the success answer; `list` adds the page meta (or `meta`, when given). */
+  success: Array<{ status: number; data: z.ZodType; list?: boolean; meta?: z.ZodType; description?: string }>;
   errors: ErrorCode[];
 }
 
@@ -68,6 +69,35 @@ const OPERATIONS: Operation[] = [
     roles: ALL,
     success: [{ status: 200, data: PROBE }],
     errors: ['INVENTORY_UNAVAILABLE'],
+  },
+  {
+    method: 'get',
+    path: '/events',
+    summary:
+      'Events, oldest first, for consumers that poll instead of subscribing; pass meta.next as `after` to read on. ' +
+      'Within a subject, `sequence` counts from 1 without gaps',
+    roles: ['admin'],
+    query: feedQuery,
+    success: [{ status: 200, data: eventEnvelope, list: true, meta: feedMeta }],
+    errors: ['VALIDATION_ERROR'],
+  },
+  {
+    method: 'get',
+    path: '/events/failed',
+    summary: 'Events the relay gave up on (the broker refused them OUTBOX_MAX_ATTEMPTS times), oldest first',
+    roles: ['admin'],
+    query: failedEventsQuery,
+    success: [{ status: 200, data: relayedEvent, list: true }],
+    errors: ['VALIDATION_ERROR'],
+  },
+  {
+    method: 'post',
+    path: '/events/{eventId}/retry',
+    summary: 'Put a failed event back in line for the relay (its attempts counted afresh)',
+    roles: ['admin'],
+    params: eventParams,
+    success: [{ status: 200, data: relayedEvent }],
+    errors: ['VALIDATION_ERROR', 'NOT_FOUND', 'EVENT_NOT_FAILED'],
   },
   ...catalogOperations('products', 'product', product, productBody),
   ...catalogOperations('warehouses', 'warehouse', warehouse, warehouseBody),
@@ -380,8 +410,8 @@ function parameters(schema: ObjectSchema | undefined, place: 'path' | 'query' | 
   }));
 }
 
-function envelope(data: z.ZodType, list: boolean): z.ZodType {
-  return z.object({ success: z.literal(true), data: list ? z.array(data) : data, meta: list ? pageMetaSchema : meta });
+function envelope(data: z.ZodType, list: boolean, listMeta: z.ZodType = pageMetaSchema): z.ZodType {
+  return z.object({ success: z.literal(true), data: list ? z.array(data) : data, meta: list ? listMeta : meta });
 }
 
 /** The OpenAPI 3.1 document of the API, built from the same schemas that validate requests. */
@@ -392,7 +422,7 @@ export function openApiDocument(): Record<string, unknown> {
     for (const ok of op.success) {
       responses[String(ok.status)] = {
         description: ok.description ?? 'success',
-        content: { 'application/json': { schema: jsonSchema(envelope(ok.data, ok.list ?? false), 'output') } },
+        content: { 'application/json': { schema: jsonSchema(envelope(ok.data, ok.list ?? false, ok.meta), 'output') } },
       };
     }
     const codes: ErrorCode[] = [...(op.roles.length ? (['UNAUTHENTICATED', 'FORBIDDEN'] as const) : []), ...op.errors];

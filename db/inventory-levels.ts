@@ -1,7 +1,9 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { DomainError } from '../domain/errors';
 import { MAX_ON_HAND, type MovementReason } from '../domain/stock';
+import { levelEvents } from '../domain/stock-events';
 import type { Db } from './client';
+import { appendEvents } from './outbox';
 import { inventoryLevels, inventoryMovements, products, warehouses } from './schema';
 
 export type InventoryLevel = typeof inventoryLevels.$inferSelect;
@@ -14,6 +16,8 @@ export interface SetOnHandInput {
   onHand: number;
   /** Left as it is when omitted (0 for a new level). */
   lowStockThreshold?: number;
+  /** The request that asked for it: the correlation id of the events the change writes. */
+  correlationId?: string | null;
 }
 
 export interface AdjustOnHandInput {
@@ -23,6 +27,8 @@ export interface AdjustOnHandInput {
   delta: number;
   /** Why, in the admin's words ("damaged"): kept as the movement's note. */
   reason: string;
+  /** The request that asked for it: the correlation id of the events the change writes. */
+  correlationId?: string | null;
 }
 
 /**
@@ -55,6 +61,7 @@ export async function setOnHand(db: Db, input: SetOnHandInput): Promise<Inventor
       lowStockThreshold: input.lowStockThreshold ?? current.lowStockThreshold,
       reason: 'stock_set',
       note: null,
+      correlationId: input.correlationId ?? null,
     });
   });
 }
@@ -92,6 +99,7 @@ export async function adjustOnHand(db: Db, input: AdjustOnHandInput): Promise<In
       lowStockThreshold: current.lowStockThreshold,
       reason: 'adjustment',
       note: input.reason,
+      correlationId: input.correlationId ?? null,
     });
   });
 }
@@ -110,11 +118,21 @@ async function lockLevel(tx: Tx, productId: string, warehouseId: string): Promis
   return current;
 }
 
-/** Writes the new count and, when it changed, the ledger row that keeps the sums equal to it. */
+/**
+ * Writes the new count and, when it changed, the ledger row that keeps the sums equal to it; then
+ * the events: inventory.adjusted for a changed count, and an alert for each line it (or a new
+ * threshold) crossed on the way down.
+ */
 async function writeLevel(
   tx: Tx,
   current: InventoryLevel,
-  next: { onHand: number; lowStockThreshold: number; reason: MovementReason; note: string | null },
+  next: {
+    onHand: number;
+    lowStockThreshold: number;
+    reason: MovementReason;
+    note: string | null;
+    correlationId: string | null;
+  },
 ): Promise<InventoryLevel> {
   const { productId, warehouseId } = current;
   const [updated] = await tx
@@ -133,6 +151,22 @@ async function writeLevel(
       note: next.note,
     });
   }
+  await appendEvents(
+    tx,
+    levelEvents(
+      {
+        type: 'inventory.adjusted',
+        level: updated!,
+        deltaOnHand: delta,
+        deltaReserved: 0,
+        reason: next.reason,
+        orderId: null,
+        note: next.note,
+        lowStockThresholdBefore: current.lowStockThreshold,
+      },
+      next.correlationId,
+    ),
+  );
   return updated!;
 }
 

@@ -4,6 +4,7 @@ import {
   bigserial,
   boolean,
   check,
+  customType,
   index,
   integer,
   jsonb,
@@ -372,3 +373,61 @@ export const sandboxRefunds = pgTable(
     check('sandbox_refunds_amount_check', sql`${t.amount} > 0`),
   ],
 );
+
+// ---------------------------------------------------------------------------------------------
+// Events (issue 7): the transactional outbox. Rows are written by db/outbox.ts inside the
+// transaction that makes the change, published by workers/outbox-relay.ts, served by GET /events.
+
+/** PostgreSQL's 64-bit transaction id, compared as a number; read back as text (it may exceed 2^53). */
+const transactionId = customType<{ data: string; driverData: string }>({ dataType: () => 'xid8' });
+
+/** One event per row, in the envelope's fields (API.md "Events"). */
+export const eventOutbox = pgTable(
+  'event_outbox',
+  {
+    /**
+     * Insert order. A subject's next event is written only after its previous one committed
+     * (see event_subject_sequences), so per subject this is sequence order: the relay's order.
+     */
+    position: bigserial('position', { mode: 'number' }).primaryKey(),
+    id: uuid('id').notNull().unique(),
+    type: text('type').notNull(),
+    /** The order id, or `productId/warehouseId` for stock events. */
+    subject: text('subject').notNull(),
+    /** Counts the subject's events from 1, without gaps. */
+    sequence: integer('sequence').notNull(),
+    correlationId: text('correlation_id'),
+    data: jsonb('data').notNull(),
+    occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull().defaultNow(),
+    /**
+     * The writing transaction: GET /events pages by it and serves only rows of transactions that
+     * every snapshot now sees as finished, so a row committed late is never skipped.
+     */
+    transactionId: transactionId('transaction_id').notNull().default(sql`pg_current_xact_id()`),
+    /** `pending` until the broker acknowledged it (`published`); `failed` once the relay gave up. */
+    status: text('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    publishedAt: timestamp('published_at', { withTimezone: true }),
+  },
+  (t) => [
+    unique('event_outbox_subject_sequence_key').on(t.subject, t.sequence),
+    index('event_outbox_feed_idx').on(t.transactionId, t.position),
+    index('event_outbox_type_feed_idx').on(t.type, t.transactionId, t.position),
+    index('event_outbox_pending_idx').on(t.position).where(sql`${t.status} = 'pending'`),
+    index('event_outbox_failed_idx').on(t.position).where(sql`${t.status} = 'failed'`),
+    check('event_outbox_status_check', sql`${t.status} IN ('pending', 'published', 'failed')`),
+    check('event_outbox_sequence_check', sql`${t.sequence} > 0`),
+  ],
+);
+
+/**
+ * The last sequence given out per subject. Taking the next one locks the subject's row until
+ * the transaction ends, so a subject's events commit in sequence order and a rolled-back
+ * transaction gives its number back (no gaps).
+ */
+export const eventSubjectSequences = pgTable('event_subject_sequences', {
+  subject: text('subject').primaryKey(),
+  lastSequence: integer('last_sequence').notNull(),
+});
+// ---------------------------------------------------------------------------------------------

@@ -18,8 +18,16 @@ const duration = (fallback: string) =>
 export const PAYMENT_PROVIDERS = ['sandbox'] as const;
 export type PaymentProviderName = (typeof PAYMENT_PROVIDERS)[number];
 
+/** A NATS subject prefix: one or more tokens, each followed by a dot (`orders-service.`). */
+const subjectPrefix = (fallback: string) =>
+  z
+    .string()
+    .regex(/^([A-Za-z0-9_-]+\.)+$/, 'must be tokens of A-Z, a-z, 0-9, "_" or "-", each followed by "."')
+    .default(fallback);
+
 /** Every setting the processes read from the environment, parsed once at start-up. */
-export const configSchema = z.object({
+export const configSchema = z
+  .object({
   NODE_ENV: z.string().default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   DATABASE_URL: z.string().min(1).optional(),
@@ -39,7 +47,33 @@ export const configSchema = z.object({
   BODY_LIMIT: z.string().default('100kb'),
   /** The card processor the worker charges through; only the sandbox exists so far. Unset: see paymentProviderOf. */
   PAYMENT_PROVIDER: z.enum(PAYMENT_PROVIDERS).optional(),
-});
+  // Events (issue 7). Without NATS_URL the relay and the warehouse consumer are off; events wait.
+  NATS_URL: z.string().min(1).optional(),
+  NATS_SUBJECT_PREFIX: subjectPrefix('orders-service.'),
+  NATS_WAREHOUSE_SUBJECT_PREFIX: subjectPrefix('warehouse.'),
+  NATS_DUPLICATE_WINDOW: duration('2m'),
+  OUTBOX_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(200),
+  OUTBOX_POLL_INTERVAL: duration('1s'),
+  OUTBOX_PUBLISH_TIMEOUT: duration('5s'),
+  OUTBOX_MAX_BACKOFF: duration('30s'),
+  OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(10),
+  WAREHOUSE_EVENTS_RETRY_DELAY: duration('5s'),
+})
+  .superRefine((config, ctx) => {
+    // The relay repeats an event whose ack it never saw after at most this long (a lost ack's
+    // timeout, the longest backoff, a standby taking over); JetStream must still remember its id.
+    const longestRetryGapMs = config.OUTBOX_PUBLISH_TIMEOUT + config.OUTBOX_MAX_BACKOFF + RELAY_TAKEOVER_MS;
+    if (config.NATS_DUPLICATE_WINDOW <= longestRetryGapMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['NATS_DUPLICATE_WINDOW'],
+        message: `must be longer than OUTBOX_PUBLISH_TIMEOUT + OUTBOX_MAX_BACKOFF + ${RELAY_TAKEOVER_MS / 1000}s (${longestRetryGapMs} ms)`,
+      });
+    }
+  });
+
+/** How often a standby relay tries to take the lead: part of the longest gap before an event is repeated. */
+export const RELAY_TAKEOVER_MS = 2_000;
 
 export type Config = z.infer<typeof configSchema>;
 

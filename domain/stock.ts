@@ -50,3 +50,29 @@ export function aggregateDemand(lines: readonly StockLine[]): StockLine[] {
 function compareIds(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/** The counts of a stock level that its alerts are judged on. */
+export interface LevelCounts {
+  onHand: number;
+  reserved: number;
+  lowStockThreshold: number;
+}
+
+export type StockAlert = 'low_stock' | 'out_of_stock';
+
+/**
+ * The lines a change to one level crossed on the way down, each announced once per crossing:
+ * `low_stock` when available falls to the threshold or below (only for a threshold above 0,
+ * where it would say nothing `out_of_stock` does not), `out_of_stock` when it falls to 0. A
+ * change that crosses both announces both; going back up announces nothing, so the next fall
+ * announces again.
+ */
+export function stockAlerts(before: LevelCounts, after: LevelCounts): StockAlert[] {
+  const isLow = (level: LevelCounts) =>
+    level.lowStockThreshold > 0 && level.onHand - level.reserved <= level.lowStockThreshold;
+  const isOut = (level: LevelCounts) => level.onHand - level.reserved <= 0;
+  const alerts: StockAlert[] = [];
+  if (isLow(after) && !isLow(before)) alerts.push('low_stock');
+  if (isOut(after) && !isOut(before)) alerts.push('out_of_stock');
+  return alerts;
+}

@@ -1,8 +1,9 @@
 // `npm start`: the whole stack in one command. Without DATABASE_URL it runs an embedded
-// PostgreSQL, without TEMPORAL_ADDRESS the Temporal dev server (state under .data/), then applies
-// migrations and runs the worker and the API as child processes. Ctrl-C (or SIGTERM) stops them
-// all; if any of them dies on its own, everything stops and the launcher exits non-zero.
-// EMBEDDED_PG_PORT (default 5433) moves the embedded PostgreSQL; delete .data/ to start afresh.
+// PostgreSQL, without TEMPORAL_ADDRESS the Temporal dev server, without NATS_URL the pinned
+// nats-server with JetStream (state of all three under .data/), then applies migrations and runs
+// the worker and the API as child processes. Ctrl-C (or SIGTERM) stops them all; if any of them
+// dies on its own, everything stops and the launcher exits non-zero. EMBEDDED_PG_PORT (default
+// 5433) and EMBEDDED_NATS_PORT (default 4223) move the embedded servers; delete .data/ to start afresh.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -15,11 +16,13 @@ import { startEmbeddedPostgres } from '../db/embedded';
 import { runMigrations } from '../db/migrate';
 import { loadConfig } from '../domain/config';
 import { ORDER_SEARCH_ATTRIBUTES } from '../workflows/messages';
+import { natsServerPath } from './nats-binaries';
 import { temporalCliPath } from './temporal-binaries';
 
 const ROOT = resolve(__dirname, '..');
 const DATA_DIR = join(ROOT, '.data');
 const POSTGRES_DIR = join(DATA_DIR, 'postgres');
+const NATS_DIR = join(DATA_DIR, 'nats');
 const DATABASE_NAME = 'orders';
 const TEMPORAL_PORT = 7233;
 const TEMPORAL_UI_PORT = 8233;
@@ -166,8 +169,12 @@ async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Temporal
 
+let toolsInstalled = false;
+
 function installTools(): void {
+  if (toolsInstalled) return;
   execFileSync(process.execPath, [join(ROOT, 'scripts', 'install-tools.mjs')], { cwd: ROOT, stdio: 'inherit' });
+  toolsInstalled = true;
 }
 
 /** Starts `temporal server start-dev` with its state in .data/ and returns its gRPC address. */
@@ -205,6 +212,19 @@ async function waitForTemporal(address: string): Promise<void> {
       await sleep(500);
     }
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// NATS
+
+/** Starts the pinned nats-server with JetStream, its streams kept in .data/nats, and returns its URL. */
+function startNatsServer(): string {
+  installTools();
+  const port = Number(process.env.EMBEDDED_NATS_PORT ?? 4223);
+  log(`starting nats-server with JetStream on 127.0.0.1:${port} (streams in ${NATS_DIR})`);
+  startChild('nats', natsServerPath(), ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', NATS_DIR], process.env);
+  // The worker retries until it answers, so nothing waits for it here.
+  return `nats://127.0.0.1:${port}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -280,8 +300,16 @@ async function main(): Promise<void> {
   await runMigrations(databaseUrl);
   log('migrations applied');
 
+  const natsUrl = config.NATS_URL ?? startNatsServer();
+
   const uiUrl = startsTemporal ? `http://localhost:${TEMPORAL_UI_PORT}` : config.TEMPORAL_UI_URL;
-  const env = { ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_UI_URL: uiUrl };
+  const env = {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    TEMPORAL_ADDRESS: temporalAddress,
+    TEMPORAL_UI_URL: uiUrl,
+    NATS_URL: natsUrl,
+  };
   startChild('worker', 'npm', ['run', '--silent', 'worker'], env);
   startChild('api', 'npm', ['run', '--silent', 'api'], env);
 

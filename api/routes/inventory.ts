@@ -39,7 +39,7 @@ export function inventoryRouter({ database: { db } }: AppDeps): Router {
   router.put('/:productId/:warehouseId', allow('admin'), async (req, res) => {
     const key = parseInput('params', levelParams, req.params);
     const body = parseInput('body', levelBody, req.body);
-    const level = await setOnHand(db, { ...key, ...body });
+    const level = await setOnHand(db, { ...key, ...body, correlationId: res.locals.requestId });
     sendData(res, 200, toInventoryLevelJson(level));
   });
 
@@ -51,7 +51,7 @@ export function inventoryRouter({ database: { db } }: AppDeps): Router {
   // Stock found or lost outside any order; the reason goes to the ledger with the movement.
   router.post('/adjustments', allow('admin'), async (req, res) => {
     const body = parseInput('body', adjustmentBody, req.body);
-    sendData(res, 200, toInventoryLevelJson(await adjustOnHand(db, body)));
+    sendData(res, 200, toInventoryLevelJson(await adjustOnHand(db, { ...body, correlationId: res.locals.requestId })));
   });
 
   router.get('/:productId/:warehouseId/movements', allow('admin', 'warehouse'), async (req, res) => {
