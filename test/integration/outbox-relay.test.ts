@@ -103,8 +103,8 @@ describe('outbox relay on a real nats-server', function () {
 
       const orderTypes = (id: string) => stored.filter((m) => m.envelope.subject === id).map((m) => m.envelope.type);
       // Even orders hold lines in two warehouses: two delivery orders.
-      assert.deepEqual(orderTypes(toPay[0]!), ['order.created', 'delivery_order.created', 'delivery_order.created', 'order.confirmed']);
-      assert.deepEqual(orderTypes(toPay[1]!), ['order.created', 'delivery_order.created', 'order.confirmed']);
+      assert.deepEqual(orderTypes(toPay[0]!), ['order.created', 'payment.succeeded', 'delivery_order.created', 'delivery_order.created', 'order.confirmed']);
+      assert.deepEqual(orderTypes(toPay[1]!), ['order.created', 'payment.succeeded', 'delivery_order.created', 'order.confirmed']);
       assert.deepEqual(orderTypes(toCancel[0]!), ['order.created', 'order.cancelled']);
       assert.deepEqual(orderTypes(toExpire[0]!), ['order.created', 'order.expired']);
       const mugEvents = stored.filter((m) => m.envelope.subject === levelSubject(mug.productId, mug.warehouseId));

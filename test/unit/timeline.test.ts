@@ -49,13 +49,22 @@ describe('the order timeline read from a workflow history', () => {
       'commitStock:completed',
       'createDeliveryOrders:completed',
       'update:pay:completed',
-      'signal:shipped:received',
-      'signal:delivered:received',
+      'update:ship:completed',
+      'update:deliver:completed',
       'workflow:completed',
     ]);
     const declined = timeline.find((e) => e.step === 'chargePayment' && e.status === 'failed')!;
     assert.match(declined.error!, /declined/);
     assert.equal(timeline.find((e) => e.step === 'chargePayment' && e.status === 'completed')!.error, undefined);
+  });
+
+  it('shows the shipments sagas of an older version received as signals', () => {
+    assertInOrder(steps(recorded('v2-decline-then-pay.json')), [
+      'update:pay:completed',
+      'signal:shipped:received',
+      'signal:delivered:received',
+      'workflow:completed',
+    ]);
   });
 
   it('names the fired payment-hold timer reservation-expired, followed by the release', () => {
@@ -81,7 +90,7 @@ describe('the order timeline read from a workflow history', () => {
     assertInOrder(steps(recorded('workflow-cancelled-after-payment.json')), [
       'update:pay:completed',
       'workflow:cancel_requested',
-      'refundPayment:completed',
+      'settlePayments:completed',
       'releaseStock:completed',
       'workflow:cancelled',
     ]);
