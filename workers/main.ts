@@ -4,12 +4,21 @@ import { openDatabase } from '../db/client';
 import { runMigrations } from '../db/migrate';
 import { createSandboxPaymentProvider } from '../activities/sandbox-payment-provider';
 import { loadConfig, requireDatabaseUrl } from '../domain/config';
+import { createLogger, defaultLogger } from '../logging/logger';
+import { createWorkerMetrics, serveMetrics } from './metrics';
+import { installWorkerRuntime } from './runtime';
 import { ensureSearchAttributes } from './search-attributes';
 import { createOrderWorker } from './worker';
 
-/** The worker process: migrations, search attributes, then polls the task queue until SIGINT/SIGTERM. */
+/**
+ * The worker process: migrations, search attributes, then polls the task queue until SIGINT/SIGTERM.
+ * On the signal the SDK stops polling and gives running activities SHUTDOWN_GRACE to finish; what
+ * is still running then is handed back to the server, which retries it elsewhere.
+ */
 async function main(): Promise<void> {
   const config = loadConfig();
+  const logger = createLogger({ name: 'worker', level: config.LOG_LEVEL });
+  installWorkerRuntime({ logger, metricsBind: config.TEMPORAL_METRICS_BIND });
   const databaseUrl = requireDatabaseUrl(config);
   await runMigrations(databaseUrl);
 
@@ -17,6 +26,11 @@ async function main(): Promise<void> {
   await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE);
   await client.close();
 
+  const metrics = createWorkerMetrics();
+  const metricsServer =
+    config.WORKER_METRICS_PORT === 0
+      ? undefined
+      : await serveMetrics(metrics.registry, { port: config.WORKER_METRICS_PORT, token: config.METRICS_TOKEN });
   const database = openDatabase(databaseUrl, { max: config.DATABASE_POOL_SIZE });
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const worker = await createOrderWorker({
@@ -25,18 +39,30 @@ async function main(): Promise<void> {
     taskQueue: config.TASK_QUEUE,
     db: database.db,
     paymentProvider: createSandboxPaymentProvider(),
+    metrics,
+    shutdownGraceMs: config.SHUTDOWN_GRACE,
   });
-  console.log(`[worker] polling task queue "${config.TASK_QUEUE}" on ${config.TEMPORAL_ADDRESS}`);
+  logger.info(
+    {
+      taskQueue: config.TASK_QUEUE,
+      temporal: config.TEMPORAL_ADDRESS,
+      metricsPort: metricsServer ? config.WORKER_METRICS_PORT : 'off',
+      temporalMetrics: config.TEMPORAL_METRICS_BIND,
+    },
+    `polling task queue "${config.TASK_QUEUE}"`,
+  );
   // The SDK shuts the worker down gracefully on SIGINT/SIGTERM; run() resolves once it has.
   try {
     await worker.run();
   } finally {
+    await new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve()));
     await connection.close();
     await database.close();
+    logger.info('stopped');
   }
 }
 
-main().catch((err) => {
-  console.error('[worker] fatal:', err);
+main().catch((err: unknown) => {
+  defaultLogger().fatal({ err, name: 'worker' }, 'start-up failed');
   process.exit(1);
 });

@@ -8,6 +8,7 @@ import { createSandboxPaymentProvider } from '../../activities/sandbox-payment-p
 import type { PaymentProvider } from '../../activities/payment-provider';
 import { openDatabase, type Database } from '../../db/client';
 import { loadConfig, type Config } from '../../domain/config';
+import { createWorkerMetrics, type WorkerMetrics } from '../../workers/metrics';
 import { createOrderWorker } from '../../workers/worker';
 import { createTestDatabase } from './database';
 import { sharedDevServer, sharedWorkflowBundle } from './temporal';
@@ -25,6 +26,8 @@ export interface Stack {
   database: Database;
   env: TestWorkflowEnvironment;
   client: Client;
+  /** What the stack's worker counts (sagas by outcome, activity failures). */
+  workerMetrics: WorkerMetrics;
   /** Base URL of the running API, e.g. http://127.0.0.1:41234/api/v1 */
   api: string;
   stop(): Promise<void>;
@@ -54,6 +57,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...options.env,
   });
   const database = openDatabase(testDb.url, { max: 20 });
+  const workerMetrics = createWorkerMetrics();
   const worker = await createOrderWorker({
     connection: env.nativeConnection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -61,6 +65,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     db: database.db,
     paymentProvider: options.paymentProvider ?? createSandboxPaymentProvider(),
     workflowBundle,
+    metrics: workerMetrics,
   });
   const running = worker.run();
 
@@ -76,6 +81,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     database,
     env,
     client: env.client,
+    workerMetrics,
     api: `http://127.0.0.1:${port}/api/v1`,
     async stop() {
       if (stopped) return;
