@@ -9,6 +9,16 @@ import { stockedProduct } from './seed-catalog';
 import { suiteStack } from './suite-stack';
 
 const SHOP = 'https://shop.example.com';
+const JWT_SECRET = 'an-edge-test-secret-long-enough-for-hs256';
+
+/** A customer token for `sub`; each call signs a new one (its own jti). */
+async function customerToken(sub: string): Promise<string> {
+  const { SignJWT } = await import('jose');
+  return new SignJWT({ sub, role: 'customer', jti: `${sub}-${Math.random()}` })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setExpirationTime('5m')
+    .sign(new TextEncoder().encode(JWT_SECRET));
+}
 
 describe('API at the edge: security headers, CORS, rate limits, request timeout', () => {
   const stack = suiteStack();
@@ -104,6 +114,17 @@ describe('API at the edge: security headers, CORS, rate limits, request timeout'
       // Another credential has a count of its own; probes are never limited.
       assert.equal((await call({ api }, 'GET', '/products', { key: KEYS.bob })).status, 200);
       assert.equal((await call({ api }, 'GET', '/health')).status, 200);
+    });
+
+    it('counts bearer tokens by role and subject, however many tokens one subject holds', async () => {
+      const { api } = await appWith({ RATE_LIMIT: '2', JWT_SECRET });
+      for (let i = 0; i < 2; i += 1) {
+        assert.equal((await call({ api }, 'GET', '/products', { token: await customerToken('alice') })).status, 200);
+      }
+      const limited = await call({ api }, 'GET', '/products', { token: await customerToken('alice') });
+      assert.equal(limited.status, 429);
+      assert.equal(limited.body.error.code, 'RATE_LIMITED');
+      assert.equal((await call({ api }, 'GET', '/products', { token: await customerToken('bob') })).status, 200);
     });
 
     it('counts requests that do not authenticate by their address', async () => {
