@@ -33,7 +33,8 @@ export function activityInterceptors(metrics: WorkerMetrics): ActivityIntercepto
         },
       },
       outbound: {
-        getLogAttributes: (attributes, next) =>
+        // The task token is long, says nothing to a reader, and would let anyone holding it complete the task.
+        getLogAttributes: ({ taskToken: _taskToken, ...attributes }, next) =>
           next({ ...attributes, ...(orderId && { orderId }), ...(requestId && { requestId }) }),
       },
     };

@@ -78,6 +78,7 @@ describe('API observability: logs and metrics', () => {
         }
         const withoutRequestId = orderLines.filter((l: LogLine) => l.requestId === undefined);
         assert.deepEqual(withoutRequestId.map((l) => l.msg), []);
+        assert.deepEqual(orderLines.filter((l: LogLine) => 'taskToken' in l).map((l) => l.msg), []);
       } finally {
         capture.stop();
       }
