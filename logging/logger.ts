@@ -5,8 +5,8 @@ import type { LogLevel } from '../domain/config';
 export type { Logger };
 
 export interface LoggerOptions {
-  /** Which process writes the lines: `api`, `worker`, `stack`. */
-  name: string;
+  /** Which process writes the lines: `api`, `worker`, `stack`; absent when children name themselves. */
+  name?: string;
   level: LogLevel;
   /** Where the lines go; standard output by default. */
   destination?: DestinationStream;
@@ -19,7 +19,7 @@ export interface LoggerOptions {
 export function createLogger({ name, level, destination }: LoggerOptions): Logger {
   return pino(
     {
-      name,
+      ...(name === undefined ? {} : { name }),
       level,
       // Credentials must never reach a log line, whichever object carries them.
       redact: { paths: ['*.headers.authorization', '*.headers["x-api-key"]', 'authorization', '["x-api-key"]'], censor: '[redacted]' },
@@ -44,7 +44,7 @@ let fallback: Logger | undefined;
  * createLogger and pass it down; tests point this one at a stream of their own.
  */
 export function defaultLogger(): Logger {
-  fallback ??= pino({ level: process.env.LOG_LEVEL ?? 'info' }, standardOutput());
+  fallback ??= createLogger({ level: (process.env.LOG_LEVEL as LogLevel | undefined) ?? 'info' });
   return fallback;
 }
 

@@ -34,8 +34,8 @@ const destination = new Writable({
   },
 });
 
-/** The test process's root logger, at info so captures see what production logs. */
-export const testLogger: Logger = createLogger({ name: 'test', level: 'info', destination });
+/** The test process's root logger, at info so captures see what production logs; children name themselves. */
+export const testLogger: Logger = createLogger({ level: 'info', destination });
 
 /** Collects every log line written from now until stop(). */
 export function captureLogs(): { lines: LogLine[]; stop(): void } {
