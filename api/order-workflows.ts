@@ -7,7 +7,7 @@ import {
 } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
-import type { Config } from '../domain/config';
+import { sagaCallBounds, type Config } from '../domain/config';
 import { DomainError, type ErrorCode } from '../domain/errors';
 import { workflowIdFor } from '../domain/order';
 import {
@@ -50,12 +50,7 @@ export interface UpdateOptions {
  * the same update id (the API derives it from the Idempotency-Key) reaches the same update.
  */
 export function createOrderWorkflows(config: Config, temporal: Client) {
-  /** The placement waits on a few short database steps; under a burst they queue behind each other. */
-  const PLACE_BOUND_MS = 30_000;
-  /** A payment may take three provider calls of PAYMENT_TIMEOUT each, with retry gaps between. */
-  const payBoundMs = 10_000 + 4 * config.PAYMENT_TIMEOUT;
-  /** Cancels, returns and delivery moves run a few database steps (and refunds). */
-  const UPDATE_BOUND_MS = 20_000;
+  const { placeMs, payMs, updateMs } = sagaCallBounds(config.PAYMENT_TIMEOUT);
   const bounded = <T>(ms: number, call: () => Promise<T>) => temporal.withDeadline(Date.now() + ms, call);
 
   /** Runs a call against the order's saga; a saga that has finished answers `closedCode`. */
@@ -95,7 +90,7 @@ export function createOrderWorkflows(config: Config, temporal: Client) {
         memo: { itemCount: input.items.length },
       });
       try {
-        await bounded(PLACE_BOUND_MS, () =>
+        await bounded(placeMs, () =>
           temporal.workflow.executeUpdateWithStart(placeOrderUpdate, {
             args: [{ requestHash: input.requestHash }],
             // Repeats of one request are one update: the saga's history stays the same size.
@@ -114,34 +109,34 @@ export function createOrderWorkflows(config: Config, temporal: Client) {
     },
 
     async pay(orderId: string, request: PaymentRequest, options: UpdateOptions = {}): Promise<void> {
-      await whileRunning(orderId, 'ORDER_NOT_PAYABLE', payBoundMs, (handle) =>
+      await whileRunning(orderId, 'ORDER_NOT_PAYABLE', payMs, (handle) =>
         handle.executeUpdate(payUpdate, { args: [request], ...options }),
       );
     },
 
     async cancel(orderId: string, request: CancelRequest, options: UpdateOptions = {}): Promise<void> {
-      await whileRunning(orderId, 'ORDER_NOT_CANCELLABLE', UPDATE_BOUND_MS, (handle) =>
+      await whileRunning(orderId, 'ORDER_NOT_CANCELLABLE', updateMs, (handle) =>
         handle.executeUpdate(cancelUpdate, { args: [request], ...options }),
       );
     },
 
     /** Takes goods back; a saga that has finished (its return window closed) answers RETURN_NOT_ALLOWED. */
     takeReturn(orderId: string, request: ReturnRequest, options: UpdateOptions = {}): Promise<ReturnOutcome> {
-      return whileRunning(orderId, 'RETURN_NOT_ALLOWED', UPDATE_BOUND_MS, (handle) =>
+      return whileRunning(orderId, 'RETURN_NOT_ALLOWED', updateMs, (handle) =>
         handle.executeUpdate(returnUpdate, { args: [request], ...options }),
       );
     },
 
     /** The warehouse shipped a delivery order: resolves once the saga applied it, or fails with the refusal. */
     async ship(orderId: string, deliveryOrderId: string, options: UpdateOptions = {}): Promise<void> {
-      await whileRunning(orderId, 'DELIVERY_ORDER_NOT_SHIPPABLE', UPDATE_BOUND_MS, (handle) =>
+      await whileRunning(orderId, 'DELIVERY_ORDER_NOT_SHIPPABLE', updateMs, (handle) =>
         handle.executeUpdate(shipUpdate, { args: [{ deliveryOrderId }], ...options }),
       );
     },
 
     /** The warehouse delivered a delivery order: resolves once the saga applied it, or fails with the refusal. */
     async deliver(orderId: string, deliveryOrderId: string, options: UpdateOptions = {}): Promise<void> {
-      await whileRunning(orderId, 'DELIVERY_ORDER_NOT_DELIVERABLE', UPDATE_BOUND_MS, (handle) =>
+      await whileRunning(orderId, 'DELIVERY_ORDER_NOT_DELIVERABLE', updateMs, (handle) =>
         handle.executeUpdate(deliverUpdate, { args: [{ deliveryOrderId }], ...options }),
       );
     },
@@ -149,7 +144,7 @@ export function createOrderWorkflows(config: Config, temporal: Client) {
     /** The saga's workflow history, running or closed; undefined when the server no longer keeps it. */
     async history(orderId: string): Promise<temporal.api.history.v1.IHistoryEvent[] | undefined> {
       try {
-        const history = await bounded(UPDATE_BOUND_MS, () => temporal.workflow.getHandle(workflowIdFor(orderId)).fetchHistory());
+        const history = await bounded(updateMs, () => temporal.workflow.getHandle(workflowIdFor(orderId)).fetchHistory());
         return history.events ?? [];
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) return undefined;

@@ -1,18 +1,16 @@
 import { z } from 'zod';
 import { parseDuration } from './duration';
 
-const duration = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((text, ctx) => {
-      try {
-        return parseDuration(text);
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: (err as Error).message });
-        return z.NEVER;
-      }
-    });
+const durationText = z.string().transform((text, ctx) => {
+  try {
+    return parseDuration(text);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+});
+
+const duration = (fallback: string) => z.string().default(fallback).pipe(durationText);
 
 /** The payment providers the worker can charge through. */
 export const PAYMENT_PROVIDERS = ['sandbox'] as const;
@@ -25,9 +23,61 @@ const subjectPrefix = (fallback: string) =>
     .regex(/^([A-Za-z0-9_-]+\.)+$/, 'must be tokens of A-Z, a-z, 0-9, "_" or "-", each followed by "."')
     .default(fallback);
 
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** `https://shop.example.com,http://localhost:5173`: each entry an origin (scheme, host, port; no path). */
+const originList = z.string().transform((text, ctx) => {
+  const origins = text.split(',').map((part) => part.trim()).filter(Boolean);
+  for (const origin of origins) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || parsed.origin !== origin) {
+      ctx.addIssue({ code: 'custom', message: `"${origin}" is not an origin such as https://shop.example.com (no path, no trailing slash)` });
+    }
+  }
+  return origins;
+});
+
+/** `host:port` for a listener, or `off`. */
+const bindAddress = z
+  .string()
+  .trim()
+  .refine((text) => text === 'off' || /^[^\s:]+:\d{1,5}$/.test(text), 'use host:port (e.g. 127.0.0.1:9465) or off');
+
+/** Express's `trust proxy`: a hop count, true/false, or addresses and subnets (`loopback, 10.0.0.0/8`). */
+const trustProxy = z
+  .string()
+  .trim()
+  .transform((text): boolean | number | string => {
+    if (/^\d+$/.test(text)) return Number(text);
+    if (text === 'true' || text === 'false') return text === 'true';
+    return text;
+  });
+
+/**
+ * How long the API lets each kind of call into a saga take (api/order-workflows.ts) before it
+ * answers 503: a placement waits on a few short database steps that queue under a burst; a
+ * payment on up to three provider calls of PAYMENT_TIMEOUT with retry gaps between; the other
+ * updates (cancel, returns, ship, deliver) on a few database steps and refunds.
+ */
+export function sagaCallBounds(paymentTimeoutMs: number): { placeMs: number; payMs: number; updateMs: number } {
+  return { placeMs: 30_000, payMs: 10_000 + 4 * paymentTimeoutMs, updateMs: 20_000 };
+}
+
+/** The longest of those bounds. */
+export function sagaCallTimeoutMs(paymentTimeoutMs: number): number {
+  return Math.max(...Object.values(sagaCallBounds(paymentTimeoutMs)));
+}
+
+/** REQUEST_TIMEOUT's default: above the saga call bound, so the saga's own 503 answers first. */
+const REQUEST_TIMEOUT_MARGIN_MS = 15_000;
+
 /** Every setting the processes read from the environment, parsed once at start-up. */
-export const configSchema = z
-  .object({
+const settingsSchema = z.object({
   NODE_ENV: z.string().default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   DATABASE_URL: z.string().min(1).optional(),
@@ -45,9 +95,25 @@ export const configSchema = z
   JWT_ISSUER: z.string().min(1).optional(),
   JWT_AUDIENCE: z.string().min(1).optional(),
   BODY_LIMIT: z.string().default('100kb'),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  /** Bearer token Prometheus presents at /metrics (an admin credential works too). */
+  METRICS_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
+  /** Port of the worker's own /metrics; 0 turns it off. */
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** Where the Temporal SDK serves its worker metrics (Prometheus format), or `off`. */
+  TEMPORAL_METRICS_BIND: bindAddress.default('127.0.0.1:9465'),
+  /** Origins browsers may call the API from; unset means no cross-origin access at all. */
+  CORS_ORIGINS: originList.default([]),
+  /** Requests per minute per credential; unset means no limit. */
+  RATE_LIMIT: z.coerce.number().int().min(1).optional(),
+  TRUST_PROXY: trustProxy.optional(),
+  /** Longest a request may take before it is answered 503; defaults to above the saga call bound. */
+  REQUEST_TIMEOUT: durationText.optional(),
+  /** How long a stopping process gives work in flight (requests, activities) to finish. */
+  SHUTDOWN_GRACE: duration('10s'),
   /** The card processor the worker charges through; only the sandbox exists so far. Unset: see paymentProviderOf. */
   PAYMENT_PROVIDER: z.enum(PAYMENT_PROVIDERS).optional(),
-  // Events (issue 7). Without NATS_URL the relay and the warehouse consumer are off; events wait.
+  // Events. Without NATS_URL the relay and the warehouse consumer are off; events wait in the outbox.
   NATS_URL: z.string().min(1).optional(),
   NATS_SUBJECT_PREFIX: subjectPrefix('orders-service.'),
   NATS_WAREHOUSE_SUBJECT_PREFIX: subjectPrefix('warehouse.'),
@@ -58,7 +124,12 @@ export const configSchema = z
   OUTBOX_MAX_BACKOFF: duration('30s'),
   OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(10),
   WAREHOUSE_EVENTS_RETRY_DELAY: duration('5s'),
-})
+});
+
+/** How often a standby relay tries to take the lead: part of the longest gap before an event is repeated. */
+export const RELAY_TAKEOVER_MS = 2_000;
+
+export const configSchema = settingsSchema
   .superRefine((config, ctx) => {
     // The relay repeats an event whose ack it never saw after at most this long (a lost ack's
     // timeout, the longest backoff, a standby taking over); JetStream must still remember its id.
@@ -70,12 +141,14 @@ export const configSchema = z
         message: `must be longer than OUTBOX_PUBLISH_TIMEOUT + OUTBOX_MAX_BACKOFF + ${RELAY_TAKEOVER_MS / 1000}s (${longestRetryGapMs} ms)`,
       });
     }
-  });
-
-/** How often a standby relay tries to take the lead: part of the longest gap before an event is repeated. */
-export const RELAY_TAKEOVER_MS = 2_000;
+  })
+  .transform(({ REQUEST_TIMEOUT, ...settings }) => ({
+    ...settings,
+    REQUEST_TIMEOUT: REQUEST_TIMEOUT ?? sagaCallTimeoutMs(settings.PAYMENT_TIMEOUT) + REQUEST_TIMEOUT_MARGIN_MS,
+  }));
 
 export type Config = z.infer<typeof configSchema>;
+export type LogLevel = Config['LOG_LEVEL'];
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = configSchema.safeParse(env);

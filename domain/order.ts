@@ -56,6 +56,13 @@ export interface Quote {
   currency: string;
 }
 
+const WORKFLOW_ID_PREFIX = 'order-';
+
 export function workflowIdFor(orderId: string): string {
-  return `order-${orderId}`;
+  return `${WORKFLOW_ID_PREFIX}${orderId}`;
+}
+
+/** The order a saga's workflow id belongs to; undefined for workflows that are not order sagas. */
+export function orderIdOfWorkflow(workflowId: string): string | undefined {
+  return workflowId.startsWith(WORKFLOW_ID_PREFIX) ? workflowId.slice(WORKFLOW_ID_PREFIX.length) : undefined;
 }

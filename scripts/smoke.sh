@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 API=http://localhost:3000/api/v1
 KEY=dev-admin-key
-PORTS=(3000 7233 8233 5433 4223)   # API, Temporal frontend, Web UI, embedded PostgreSQL, NATS
+# API, Temporal frontend, Web UI, embedded PostgreSQL, NATS, worker metrics, Temporal SDK metrics
+PORTS=(3000 7233 8233 5433 4223 9464 9465)
 READY_TIMEOUT=${SMOKE_READY_TIMEOUT:-180}
 STOP_TIMEOUT=60
 LOG=$(mktemp -t smoke-npm-start.XXXXXX.log)
@@ -161,7 +162,8 @@ if ! stop_stack; then
 fi
 wait "$STACK_PID" || true
 STACK_PID=
-grep -q '^\[stack\] stopped$' "$LOG" || fail "the launcher did not report a clean stop"
+# The launcher logs pino JSON (its output is a file here, not a terminal).
+grep -qE '"name":"stack".*"exitCode":0,"msg":"stopped"' "$LOG" || fail "the launcher did not report a clean stop"
 if grep -q 'exited unexpectedly' "$LOG"; then fail "a child died on its own during the run"; fi
 for port in "${PORTS[@]}"; do
   if listening "$port"; then fail "port $port is still in use after Ctrl-C"; fi

@@ -4,8 +4,9 @@ import type { Client } from '@temporalio/client';
 import { createOrderWorkflows } from '../api/order-workflows';
 import { openDatabase, type Db } from '../db/client';
 import type { Config } from '../domain/config';
+import type { Logger } from '../logging/logger';
+import { temporalLogger } from '../logging/temporal-logger';
 import { createOutboxRelay, relaySettings, type OutboxRelay } from './outbox-relay';
-import { prefixedLogger } from './prefixed-logger';
 import { createWarehouseEventConsumer, warehouseEventSettings, type WarehouseEventConsumer } from './warehouse-events';
 
 const CONNECT_RETRY_MS = 2_000;
@@ -17,6 +18,8 @@ export interface EventTransportDeps {
   db: Db;
   /** For the saga calls the warehouse consumer makes, as the API makes them. */
   temporal: Client;
+  /** The worker's logger; the relay and the consumer log as children of it. */
+  logger: Logger;
 }
 
 export interface EventTransport {
@@ -28,8 +31,9 @@ export interface EventTransport {
  * are off and events wait in the outbox. A broker away at start-up only delays them: the
  * connection is retried until it succeeds (and then the client reconnects by itself).
  */
-export function startEventTransport({ config, databaseUrl, db, temporal }: EventTransportDeps): EventTransport {
-  const log = prefixedLogger('events');
+export function startEventTransport({ config, databaseUrl, db, temporal, logger }: EventTransportDeps): EventTransport {
+  const named = (name: string) => temporalLogger(logger.child({ name }));
+  const log = named('events');
   if (!config.NATS_URL) {
     log.info('NATS_URL is not set: the outbox relay and the warehouse consumer are off; events wait in the outbox');
     return { stop: async () => {} };
@@ -54,13 +58,13 @@ export function startEventTransport({ config, databaseUrl, db, temporal }: Event
     }
     if (!nats || stopping.signal.aborted) return;
     log.info(`connected to NATS at ${servers}`);
-    relay = createOutboxRelay({ sql: relayDatabase.sql, nats, settings: relaySettings(config), log: prefixedLogger('outbox-relay') });
+    relay = createOutboxRelay({ sql: relayDatabase.sql, nats, settings: relaySettings(config), log: named('outbox-relay') });
     consumer = createWarehouseEventConsumer({
       nats,
       db,
       moves: createOrderWorkflows(config, temporal),
       settings: warehouseEventSettings(config),
-      log: prefixedLogger('warehouse-events'),
+      log: named('warehouse-events'),
     });
     relay.start();
     consumer.start();

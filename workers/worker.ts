@@ -2,6 +2,14 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import type { Db } from '../db/client';
 import { createActivities } from '../activities';
 import type { PaymentProvider } from '../activities/payment-provider';
+import { activityInterceptors } from './activity-interceptors';
+import { createWorkerMetrics, type WorkerMetrics } from './metrics';
+
+/**
+ * The workflow interceptor modules: bundled with the workflows here and in the tests' shared
+ * bundle, so replays and tests run exactly what production runs.
+ */
+export const WORKFLOW_INTERCEPTOR_MODULES = [require.resolve('../workflows/interceptors')];
 
 export interface OrderWorkerOptions {
   connection: NativeConnection;
@@ -11,6 +19,10 @@ export interface OrderWorkerOptions {
   paymentProvider: PaymentProvider;
   /** A pre-built bundle (tests build one and share it); otherwise the workflows are bundled here. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Where sagas and activity failures are counted; a registry of its own when absent. */
+  metrics?: WorkerMetrics;
+  /** On shutdown, how long running activities may take to finish before they are handed back. */
+  shutdownGraceMs?: number;
 }
 
 /** A worker that runs OrderWorkflow and every activity it calls. */
@@ -23,5 +35,11 @@ export function createOrderWorker(options: OrderWorkerOptions): Promise<Worker> 
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),
     activities: createActivities({ db: options.db, paymentProvider: options.paymentProvider }),
+    interceptors: {
+      // Ignored with a pre-built bundle, which was built with the same modules.
+      workflowModules: WORKFLOW_INTERCEPTOR_MODULES,
+      activity: [activityInterceptors(options.metrics ?? createWorkerMetrics())],
+    },
+    ...(options.shutdownGraceMs === undefined ? {} : { shutdownGraceTime: options.shutdownGraceMs }),
   });
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Config } from '../../domain/config';
 import { DomainError } from '../../domain/errors';
+import { defaultLogger } from '../../logging/logger';
 import { ROLES, type Authenticator, type Principal, type Role } from './principal';
 
 export const DEV_ADMIN_KEY = 'dev-admin-key';
@@ -33,7 +34,7 @@ export function parseApiKeys(text: string): Map<string, Omit<Principal, 'method'
  */
 export function createApiKeyAuthenticator(
   config: Pick<Config, 'API_KEYS' | 'NODE_ENV'>,
-  warn: (message: string) => void = console.warn,
+  warn: (message: string) => void = (message) => defaultLogger().warn(message),
 ): Authenticator | undefined {
   let keys: Map<string, Omit<Principal, 'method'>>;
   if (config.API_KEYS?.trim()) {

@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
 import { DomainError } from '../../domain/errors';
 import { fromTemporalFailure } from '../../domain/failure';
+import type { Logger } from '../../logging/logger';
 import { isDependencyOutage } from '../dependency-outage';
 import { sendError } from '../envelope';
 import { validationError } from '../validation';
@@ -26,15 +27,17 @@ export function notFound(): RequestHandler {
  * their code; schema problems are 400; an unreachable database or Temporal is 503; anything else
  * is a bug, logged with the request id and answered 500 without internals.
  */
-export function errorHandler(log: (message: string, err: unknown) => void = console.error): ErrorRequestHandler {
-  return (err, _req, res, next) => {
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, next) => {
     if (res.headersSent) return next(err);
     const known = classify(err);
     if (known) return sendError(res, known.status, known.code, known.message, known.details);
     if (isDependencyOutage(err)) {
       return sendError(res, 503, 'INVENTORY_UNAVAILABLE', 'the database or the workflow engine is unavailable; retry later');
     }
-    log(`[api] request ${res.locals.requestId} failed:`, err);
+    // req.log (from the access log) has the request id bound already.
+    if (req.log) req.log.error({ err }, 'request failed with a bug');
+    else logger.error({ err, requestId: res.locals.requestId }, 'request failed with a bug');
     sendError(res, 500, 'INTERNAL', 'internal error');
   };
 }

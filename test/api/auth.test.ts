@@ -4,9 +4,12 @@ import type { AddressInfo } from 'node:net';
 import { createApp } from '../../api/app';
 import { loadConfig } from '../../domain/config';
 import { call } from '../support/http';
+import { captureLogs } from '../support/logs';
 import { KEYS, type Stack } from '../support/stack';
 import { suiteStack } from './suite-stack';
 import { databaseSnapshot } from './database-snapshot';
+
+const WARN = 40; // pino's level number
 
 describe('API authentication and roles', () => {
   const stack = suiteStack();
@@ -74,9 +77,7 @@ describe('API authentication and roles', () => {
 
   describe('without API_KEYS', () => {
     it('accepts dev-admin-key outside production and warns about it', async () => {
-      const warnings: string[] = [];
-      const originalWarn = console.warn;
-      console.warn = (message: string) => void warnings.push(message);
+      const capture = captureLogs();
       let server: Server | undefined;
       try {
         const config = loadConfig({ ...configEnv(stack), NODE_ENV: 'development' });
@@ -87,10 +88,11 @@ describe('API authentication and roles', () => {
         const api = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1`;
         assert.equal((await call({ api }, 'GET', '/products', { key: 'dev-admin-key' })).status, 200);
         assert.equal((await call({ api }, 'GET', '/products', { key: KEYS.admin })).status, 401);
+        const warnings = capture.lines.filter((line) => line.level === WARN && line.name === 'api');
         assert.equal(warnings.length, 1);
-        assert.match(warnings[0]!, /dev-admin-key/);
+        assert.match(warnings[0]!.msg, /dev-admin-key/);
       } finally {
-        console.warn = originalWarn;
+        capture.stop();
         server?.close();
       }
     });

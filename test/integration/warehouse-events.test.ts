@@ -7,7 +7,8 @@ import { createOrderWorkflows } from '../../api/order-workflows';
 import { deliveryOrders, eventOutbox } from '../../db/schema';
 import type { DeliveryMoves } from '../../workers/warehouse-events';
 import { eventStreamNames, type EventStreamNames } from '../../workers/event-streams';
-import { prefixedLogger } from '../../workers/prefixed-logger';
+import { temporalLogger } from '../../logging/temporal-logger';
+import { testLogger } from '../support/logs';
 import {
   createWarehouseEventConsumer,
   decideReport,
@@ -67,7 +68,7 @@ describe('warehouse reports over JetStream (real nats-server, saga and database)
       db: stack.database.db,
       moves: { ship: flaky('ship'), deliver: flaky('deliver') },
       settings: { subjectPrefix: prefixes.subjectPrefix, warehouseSubjectPrefix: prefixes.warehousePrefix, retryDelayMs: 200 },
-      log: prefixedLogger('test-warehouse', 'ERROR'),
+      log: temporalLogger(testLogger.child({ name: 'test-warehouse' })),
     });
     consumer.start();
     await waitUntil('the consumer exists', () =>

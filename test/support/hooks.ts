@@ -1,12 +1,12 @@
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { setDefaultLogger } from '../../logging/logger';
+import { installWorkerRuntime } from '../../workers/runtime';
+import { testLogger } from './logs';
 import { runTeardown } from './teardown';
 
-// Workers log every state change at INFO, and the SDK core warns about the time-skipping test
-// server's age on every worker; tests only want to hear about trouble.
-Runtime.install({
-  logger: new DefaultLogger('WARN'),
-  telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } },
-});
+// Every logger of the process writes through the test log stream: errors reach stderr, captures
+// see everything. The Runtime is the worker's own (logs forwarded to pino), without SDK metrics.
+setDefaultLogger(testLogger);
+installWorkerRuntime({ logger: testLogger.child({ name: 'worker' }), metricsBind: 'off' });
 
 /** Root hooks: shared servers started lazily by suites are stopped once, at the very end. */
 export const mochaHooks = {

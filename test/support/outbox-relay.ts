@@ -4,7 +4,8 @@ import { count, eq } from 'drizzle-orm';
 import { openDatabase, type Db } from '../../db/client';
 import { eventOutbox } from '../../db/schema';
 import { createOutboxRelay, type OutboxRelay, type RelaySettings } from '../../workers/outbox-relay';
-import { prefixedLogger } from '../../workers/prefixed-logger';
+import { temporalLogger } from '../../logging/temporal-logger';
+import { testLogger } from './logs';
 import { natsClient } from './nats';
 import { onTeardown } from './teardown';
 
@@ -34,7 +35,7 @@ export type TestRelay = Pick<OutboxRelay, 'status' | 'stop'>;
 export async function startRelay(databaseUrl: string, natsUrl: string, settings: RelaySettings): Promise<TestRelay> {
   const database = openDatabase(databaseUrl, { max: 1 });
   const nats = await natsClient(natsUrl);
-  const relay = createOutboxRelay({ sql: database.sql, nats, settings, log: prefixedLogger('test-relay', 'ERROR') });
+  const relay = createOutboxRelay({ sql: database.sql, nats, settings, log: temporalLogger(testLogger.child({ name: 'test-relay' })) });
   relay.start();
   let stopping: Promise<void> | undefined;
   const stop = () =>

@@ -4,7 +4,8 @@
 import { connect } from '@nats-io/transport-node';
 import postgres from 'postgres';
 import { createOutboxRelay, type RelaySettings } from '../../workers/outbox-relay';
-import { prefixedLogger } from '../../workers/prefixed-logger';
+import { temporalLogger } from '../../logging/temporal-logger';
+import { testLogger } from './logs';
 
 async function main(): Promise<void> {
   const settings = JSON.parse(process.env.RELAY_SETTINGS!) as RelaySettings;
@@ -14,7 +15,7 @@ async function main(): Promise<void> {
     sql,
     nats,
     settings,
-    log: prefixedLogger('relay-process', 'WARN'),
+    log: temporalLogger(testLogger.child({ name: 'relay-process' })),
     onAcknowledged: (events) => {
       if (process.env.RELAY_KILL_AFTER_ACK !== '1') return;
       console.log(`acknowledged ${events.length}; dying before marking them`);

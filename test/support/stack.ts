@@ -14,6 +14,7 @@ import {
 } from '../../db/audit';
 import { openDatabase, type Database, type Db } from '../../db/client';
 import { loadConfig, type Config } from '../../domain/config';
+import { createWorkerMetrics, type WorkerMetrics } from '../../workers/metrics';
 import { createOrderWorker } from '../../workers/worker';
 import { createTestDatabase } from './database';
 import { sharedDevServer, sharedWorkflowBundle } from './temporal';
@@ -35,6 +36,8 @@ export interface Stack {
   database: Database;
   env: TestWorkflowEnvironment;
   client: Client;
+  /** What the stack's worker counts (sagas by outcome, activity failures). */
+  workerMetrics: WorkerMetrics;
   /** Base URL of the running API, e.g. http://127.0.0.1:41234/api/v1 */
   api: string;
   /** Stops the worker (as a crash or a deploy would), so sagas make no progress until startWorker(). */
@@ -82,6 +85,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...options.env,
   });
   const database = openDatabase(testDb.url, { max: 20 });
+  const workerMetrics = createWorkerMetrics();
   const startWorker = async () => {
     const worker = await createOrderWorker({
       connection: env.nativeConnection,
@@ -90,6 +94,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       db: database.db,
       paymentProvider: (options.paymentProvider ?? createSandboxPaymentProvider)(database.db),
       workflowBundle,
+      metrics: workerMetrics,
     });
     const running = worker.run();
     return { stop: () => (worker.shutdown(), running) };
@@ -108,6 +113,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     database,
     env,
     client: env.client,
+    workerMetrics,
     api: `http://127.0.0.1:${port}/api/v1`,
     async stopWorker() {
       await worker?.stop();

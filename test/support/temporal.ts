@@ -2,6 +2,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { temporalCliPath, temporalTestServerPath } from '../../scripts/temporal-binaries';
 import { addSearchAttributes } from '../../workers/search-attributes';
+import { WORKFLOW_INTERCEPTOR_MODULES } from '../../workers/worker';
 import { ORDER_SEARCH_ATTRIBUTES } from '../../workflows/messages';
 import { onTeardown } from './teardown';
 
@@ -37,10 +38,11 @@ export async function startTimeSkippingServer(): Promise<TestWorkflowEnvironment
   return env;
 }
 
-/** The workflow bundle, built once per run and shared by every test worker. */
+/** The workflow bundle with the production interceptors, built once per run and shared by every test worker. */
 export function sharedWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   bundle ??= bundleWorkflowCode({
     workflowsPath: require.resolve('../../workflows'),
+    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
     logger: new DefaultLogger('WARN'),
   });
   return bundle;
