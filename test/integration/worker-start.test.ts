@@ -5,8 +5,8 @@ import { join } from 'node:path';
 const ROOT = join(__dirname, '..', '..');
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 
-/** Runs the worker process as production would start it, and waits for it to exit. */
-function startWorker(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+/** Runs the worker process as production would start it, and waits for it to exit; `output` is all it wrote (its pino log is on stdout). */
+function startWorker(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = execFile(TSX, [join(ROOT, 'workers', 'main.ts')], {
       cwd: ROOT,
@@ -14,9 +14,10 @@ function startWorker(env: Record<string, string>): Promise<{ code: number | null
       env: { PATH: process.env.PATH ?? '', DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', TEMPORAL_ADDRESS: '127.0.0.1:1', ...env },
       timeout: 60_000,
     });
-    let stderr = '';
-    child.stderr?.on('data', (chunk) => (stderr += String(chunk)));
-    child.on('exit', (code) => resolve({ code, stderr }));
+    let output = '';
+    child.stdout?.on('data', (chunk) => (output += String(chunk)));
+    child.stderr?.on('data', (chunk) => (output += String(chunk)));
+    child.on('exit', (code) => resolve({ code, output }));
   });
 }
 
@@ -25,13 +26,13 @@ describe('worker start-up', function () {
     const refused = await startWorker({ NODE_ENV: 'production' });
 
     assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /PAYMENT_PROVIDER is not set: with NODE_ENV=production/);
-    assert.match(refused.stderr, /Set PAYMENT_PROVIDER=sandbox/);
+    assert.match(refused.output, /PAYMENT_PROVIDER is not set: with NODE_ENV=production/);
+    assert.match(refused.output, /Set PAYMENT_PROVIDER=sandbox/);
 
     // Asked for by name it gets past the check (and then fails on the database that is not there).
     const allowed = await startWorker({ NODE_ENV: 'production', PAYMENT_PROVIDER: 'sandbox' });
     assert.equal(allowed.code, 1);
-    assert.doesNotMatch(allowed.stderr, /PAYMENT_PROVIDER/);
-    assert.match(allowed.stderr, /ECONNREFUSED|connect/);
+    assert.doesNotMatch(allowed.output, /PAYMENT_PROVIDER/);
+    assert.match(allowed.output, /ECONNREFUSED|connect/);
   });
 });
