@@ -4,19 +4,26 @@ import type { Db } from '../db/client';
 import { customers, orders } from '../db/schema';
 import { DomainError } from '../domain/errors';
 import { toApplicationFailure } from '../domain/failure';
+import { sagaRunIdOf } from './saga-run';
 
 export function createCustomerActivities(db: Db) {
   return {
     /**
      * An order may be placed only for a known, active customer: else CUSTOMER_NOT_ALLOWED. With
-     * `orderId`, also only once: when that order already has a row, the saga asking is a stale
-     * second one over an order placed before (its own saga's history may be long gone), and is
-     * refused with a non-retryable OrderAlreadyPlaced before it touches anything.
+     * `orderId`, also only once: when that order already has a row placed by another saga run,
+     * the saga asking is a stale second one over an order placed before (its own saga's history
+     * may be long gone), and is refused with a non-retryable OrderAlreadyPlaced before it touches
+     * anything. A row of this very run is its own earlier attempt (local placing steps repeat
+     * when a workflow task is lost) and lets the placing go on.
      */
     async validateCustomer(customerId: string, orderId?: string): Promise<void> {
       if (orderId !== undefined) {
-        const [placed] = await db.select({ status: orders.status }).from(orders).where(eq(orders.id, orderId));
-        if (placed) {
+        const [placed] = await db
+          .select({ status: orders.status, placedByRun: orders.placedByRun })
+          .from(orders)
+          .where(eq(orders.id, orderId));
+        const runId = sagaRunIdOf();
+        if (placed && (runId === null || placed.placedByRun !== runId)) {
           throw ApplicationFailure.create({
             type: 'OrderAlreadyPlaced',
             message: `order ${orderId} was already placed (it is ${placed.status}); a second saga may not place it again`,

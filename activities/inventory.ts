@@ -17,6 +17,7 @@ import {
 } from '../domain/stock';
 import { levelEvents, type StockMoveType } from '../domain/stock-events';
 import { correlationIdOf } from './correlation';
+import { sagaRunIdOf } from './saga-run';
 
 /** The request without its raw lines: reserveStock holds the priced (and discounted) quote instead. */
 export interface ReserveStockInput extends Omit<OrderRequest, 'items'> {
@@ -72,12 +73,15 @@ export function createInventoryActivities(db: Db) {
     /**
      * Validates products and warehouses (UNKNOWN_PRODUCT / UNKNOWN_WAREHOUSE), prices lines from
      * the catalog, fails fast with INSUFFICIENT_INVENTORY. A line without a warehouse is checked
-     * against what all active warehouses have.
+     * against what all active warehouses have. With `orderId`, what that order already holds
+     * counts as available: a placing repeated after a lost workflow task must not be refused
+     * for want of its own reservation.
      */
-    async checkAvailability(items: OrderLineRequest[]): Promise<Quote> {
+    async checkAvailability(items: OrderLineRequest[], orderId?: string): Promise<Quote> {
       const quote = await priceFromCatalog(db, items);
       // Only a first look, without locks: reserveStock decides for real.
-      const allocation = allocateLines(quote.lines, await candidateLevels(db, quote.lines, { lock: false }));
+      const levels = await candidateLevels(db, quote.lines, { lock: false, heldBy: orderId });
+      const allocation = allocateLines(quote.lines, levels);
       if (!allocation.ok) throw toApplicationFailure(insufficientInventory(allocation.short));
       return quote;
     },
@@ -107,6 +111,7 @@ export function createInventoryActivities(db: Db) {
             voucherCode: input.voucherCode,
             reservationExpiresAt: expiresAt,
             requestHash: input.requestHash,
+            placedByRun: sagaRunIdOf(),
           })
           .onConflictDoNothing({ target: orders.id })
           .returning({ id: orders.id });
@@ -259,12 +264,12 @@ async function priceFromCatalog(db: Db, items: OrderLineRequest[]): Promise<Quot
  * The levels the lines could take from: the named pair of each line with a warehouse, and every
  * level in an active warehouse of a product with a line left to the server. With `lock`, the
  * rows are locked FOR UPDATE in (product id, warehouse id) order, the order every stock
- * transaction takes its locks in.
+ * transaction takes its locks in. With `heldBy`, that order's active holds count as available.
  */
 async function candidateLevels(
   db: Queryable,
   lines: readonly PricedLine[],
-  { lock }: { lock: boolean },
+  { lock, heldBy }: { lock: boolean; heldBy?: string },
 ): Promise<CandidateLevel[]> {
   const named = aggregateDemand(
     lines.flatMap(({ productId, warehouseId }) => (warehouseId === null ? [] : [{ productId, warehouseId, quantity: 0 }])),
@@ -284,7 +289,11 @@ async function candidateLevels(
     priority: number;
     active: boolean;
   }>(sql`
-    SELECT l.product_id, l.warehouse_id, (l.on_hand - l.reserved)::int AS available, w.priority, w.active
+    SELECT l.product_id, l.warehouse_id, w.priority, w.active,
+      (l.on_hand - l.reserved ${heldBy === undefined ? sql`` : sql`+ coalesce((
+        SELECT sum(r.quantity) FROM stock_reservations r
+        WHERE r.order_id = ${heldBy} AND r.status = 'active'
+          AND r.product_id = l.product_id AND r.warehouse_id = l.warehouse_id), 0)`})::int AS available
     FROM inventory_levels l
     JOIN warehouses w ON w.id = l.warehouse_id
     WHERE ${sql.join(wanted, sql` OR `)}

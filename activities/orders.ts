@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { appendEvent } from '../db/outbox';
 import { orders } from '../db/schema';
@@ -9,6 +9,7 @@ import { toApplicationFailure } from '../domain/failure';
 import { CURRENCY, type OrderRequest, type OrderStatus } from '../domain/order';
 import { statusWrite } from '../domain/order-status';
 import { correlationIdOf } from './correlation';
+import { sagaRunIdOf } from './saga-run';
 
 /** The refused request as asked for (items are not stored: nothing was priced) and why it was refused. */
 export interface RejectOrderInput extends OrderRequest {
@@ -41,7 +42,14 @@ export function createOrderActivities(db: Db) {
       await db.transaction(async (tx) => {
         // Nothing was reserved or priced, so the row carries no items and zero totals. A row that
         // already moved past `pending` is left alone: a repeat must not rewrite history (nor
-        // announce it again).
+        // announce it again). The one exception is this run's own reservation, made by an
+        // earlier attempt of placing steps that a lost workflow task repeated: the saga released
+        // its stock before calling this, and the order it refuses must not stay payable.
+        const runId = sagaRunIdOf();
+        const ownReservation =
+          runId === null
+            ? sql`false`
+            : and(eq(orders.status, 'awaiting_payment' satisfies OrderStatus), eq(orders.placedByRun, runId));
         const rejected = await tx
           .insert(orders)
           .values({
@@ -60,7 +68,7 @@ export function createOrderActivities(db: Db) {
           .onConflictDoUpdate({
             target: orders.id,
             set: { status: 'rejected', rejection, updatedAt: sql`now()` },
-            setWhere: eq(orders.status, 'pending' satisfies OrderStatus),
+            setWhere: or(eq(orders.status, 'pending' satisfies OrderStatus), ownReservation),
           })
           .returning({ id: orders.id });
         if (rejected.length === 0) return;
@@ -81,9 +89,7 @@ export function createOrderActivities(db: Db) {
      */
     async setOrderStatus(orderId: string, status: OrderStatus, cancelReason: string | null = null): Promise<void> {
       await db.transaction(async (tx) => {
-        // Locked, so the status it had is the one this changes (and announces) even under a racing write.
-        const [before] = await tx.execute<{ status: OrderStatus }>(sql`
-          SELECT status FROM orders WHERE id = ${orderId} FOR NO KEY UPDATE`);
+        const before = await lockedStatus(tx, orderId);
         if (!before) throw toApplicationFailure(new DomainError('ORDER_NOT_FOUND', `order ${orderId} does not exist`));
         const write = statusWrite(before.status, status);
         if (write === 'repeat') return;
@@ -95,31 +101,61 @@ export function createOrderActivities(db: Db) {
             nonRetryable: true,
           });
         }
-        // delivered_at is set once, when the order becomes delivered: the return window runs from it.
-        const [changed] = await tx.execute<{ customer_id: string; total: number; currency: string; cancel_reason: string | null }>(sql`
-          UPDATE orders
-          SET status = ${status}, cancel_reason = coalesce(${cancelReason}, cancel_reason), updated_at = now(),
-              delivered_at = CASE WHEN ${status} = 'delivered' THEN coalesce(delivered_at, now()) ELSE delivered_at END
-          WHERE id = ${orderId}
-          RETURNING customer_id, total, currency, cancel_reason`);
-        if (!changed || !isAnnounced(status)) return;
-        await appendEvent(tx, {
-          type: STATUS_EVENTS[status],
-          subject: orderId,
-          correlationId: correlationIdOf(),
-          data: {
-            orderId,
-            customerId: changed.customer_id,
-            status,
-            previousStatus: before.status,
-            total: Number(changed.total),
-            currency: changed.currency,
-            cancelReason: status === 'cancelled' ? changed.cancel_reason : null,
-          },
-        });
+        await moveStatus(tx, orderId, before.status, status, cancelReason);
+      });
+    },
+
+    /**
+     * A saga that failed before its placing finished: if this run's reservation did commit (its
+     * answer lost, or a repeated workflow task), the order row it wrote is cancelled with
+     * `reason`, so no order is left awaiting a payment nobody can take. Nothing when there is no
+     * such row. The stock itself goes back through the saga's release compensation.
+     */
+    async cancelUnfinishedPlacement(orderId: string, reason: string): Promise<void> {
+      const runId = sagaRunIdOf();
+      if (runId === null) return;
+      await db.transaction(async (tx) => {
+        const before = await lockedStatus(tx, orderId);
+        if (before?.status !== 'awaiting_payment' || before.placedByRun !== runId) return;
+        await moveStatus(tx, orderId, before.status, 'cancelled', reason);
       });
     },
   };
 }
 
 export type OrderActivities = ReturnType<typeof createOrderActivities>;
+
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+
+/** The order's status and placing run, locked, so what it was is what a change in this transaction changes. */
+async function lockedStatus(tx: Tx, orderId: string): Promise<{ status: OrderStatus; placedByRun: string | null } | undefined> {
+  const [row] = await tx.execute<{ status: OrderStatus; placed_by_run: string | null }>(sql`
+    SELECT status, placed_by_run FROM orders WHERE id = ${orderId} FOR NO KEY UPDATE`);
+  return row && { status: row.status, placedByRun: row.placed_by_run };
+}
+
+/** Writes a status move already judged allowed, and announces it in the same transaction. */
+async function moveStatus(tx: Tx, orderId: string, from: OrderStatus, status: OrderStatus, cancelReason: string | null): Promise<void> {
+  // delivered_at is set once, when the order becomes delivered: the return window runs from it.
+  const [changed] = await tx.execute<{ customer_id: string; total: number; currency: string; cancel_reason: string | null }>(sql`
+    UPDATE orders
+    SET status = ${status}, cancel_reason = coalesce(${cancelReason}, cancel_reason), updated_at = now(),
+        delivered_at = CASE WHEN ${status} = 'delivered' THEN coalesce(delivered_at, now()) ELSE delivered_at END
+    WHERE id = ${orderId}
+    RETURNING customer_id, total, currency, cancel_reason`);
+  if (!changed || !isAnnounced(status)) return;
+  await appendEvent(tx, {
+    type: STATUS_EVENTS[status],
+    subject: orderId,
+    correlationId: correlationIdOf(),
+    data: {
+      orderId,
+      customerId: changed.customer_id,
+      status,
+      previousStatus: from,
+      total: Number(changed.total),
+      currency: changed.currency,
+      cancelReason: status === 'cancelled' ? changed.cancel_reason : null,
+    },
+  });
+}

@@ -87,6 +87,11 @@ export const orders = pgTable(
     rejection: jsonb('rejection'),
     /** Fingerprint of the placing request, so a reused Idempotency-Key with another body is refused. */
     requestHash: text('request_hash').notNull(),
+    /**
+     * The saga run that reserved the order (its Temporal run id). A step of that run repeated
+     * after a lost workflow task finds its own row; a second saga over the same order does not.
+     */
+    placedByRun: text('placed_by_run'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

@@ -22,7 +22,7 @@ import { loadConfig } from '../domain/config';
 import { createLogger, type Logger } from '../logging/logger';
 import { ORDER_SEARCH_ATTRIBUTES } from '../workflows/messages';
 import { natsServerPath } from './nats-binaries';
-import { temporalCliPath } from './temporal-binaries';
+import { DEV_SERVER_SQLITE_ARGS, temporalCliPath } from './temporal-binaries';
 
 const ROOT = resolve(__dirname, '..');
 const GUARD = join(ROOT, 'scripts', 'child-guard.mjs');
@@ -201,6 +201,7 @@ function startTemporalDevServer(): string {
     '--port', String(TEMPORAL_PORT),
     '--ui-port', String(TEMPORAL_UI_PORT),
     '--log-format', 'json',
+    ...DEV_SERVER_SQLITE_ARGS,
     ...SEARCH_ATTRIBUTES.flatMap((attribute) => ['--search-attribute', attribute]),
   ];
   log.info({ port: TEMPORAL_PORT, state: dbFile }, `starting Temporal dev server on 127.0.0.1:${TEMPORAL_PORT}`);

@@ -2,7 +2,7 @@
  * The saga's view of its activities: proxies with the retry policy each kind of step needs.
  * Types only from activities/: nothing here does I/O.
  */
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 
 /**
@@ -10,6 +10,16 @@ import type { Activities } from '../activities';
  * ends the saga (compensated) within a minute instead of leaving it retrying behind a 503.
  */
 export const placing = proxyActivities<Activities>({
+  startToCloseTimeout: '10s',
+  scheduleToCloseTimeout: '1m',
+  retry: { initialInterval: '200ms', maximumInterval: '5s' },
+});
+
+/**
+ * The same steps as local activities (`local-placing`): run by the worker that runs the saga's
+ * workflow task, their results recorded with it, so placing takes one task. Bounded the same way.
+ */
+export const placingLocally = proxyLocalActivities<Activities>({
   startToCloseTimeout: '10s',
   scheduleToCloseTimeout: '1m',
   retry: { initialInterval: '200ms', maximumInterval: '5s' },

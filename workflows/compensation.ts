@@ -5,6 +5,7 @@
 import { CancellationScope, condition, isCancellation, log } from '@temporalio/workflow';
 import { ActivityFailure } from '@temporalio/common';
 import type { CancelRequest, OrderState } from './messages';
+import { durable } from './activities';
 import type { Decision, OrderRun } from './order-run';
 
 const OPERATOR_CANCEL_REASON = 'the order workflow was cancelled';
@@ -60,8 +61,11 @@ export async function compensateAfter(run: OrderRun, err: unknown): Promise<void
 }
 
 async function closeCancelled(run: OrderRun, reason: string): Promise<void> {
-  // Before stock was reserved there is no order row to update, only the saga's own status.
   if (run.state.status !== 'pending') return await run.record('cancelled', reason);
+  // Placing did not finish. A reservation it asked for may still have committed (its answer
+  // lost, or written by an attempt a lost workflow task repeated): its order row must not stay
+  // payable. Older sagas assumed there was no row.
+  if (run.localPlacing) await durable.cancelUnfinishedPlacement(run.orderId, reason);
   run.state.cancelReason = reason;
   run.enter('cancelled');
 }

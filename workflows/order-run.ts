@@ -36,6 +36,8 @@ export class OrderRun {
   /** Serialises pay, cancel, ship, deliver, returns and the timers (see Lock). */
   readonly lock = new Lock();
 
+  /** Whether placing ran its steps as local activities (`local-placing`, see placing.ts). */
+  localPlacing = false;
   quote: Quote | undefined;
   /** What reserveStock held, per warehouse; absent in sagas reserved before allocation existed. */
   allocation: AllocatedLine[] | undefined;

@@ -8,7 +8,7 @@ import type { DomainError } from '../domain/errors';
 import { fromTemporalFailure, toApplicationFailure } from '../domain/failure';
 import type { Quote } from '../domain/order';
 import { applyDiscount } from '../domain/voucher';
-import { durable, placing } from './activities';
+import { durable, placing, placingLocally } from './activities';
 import type { OrderRun } from './order-run';
 
 /**
@@ -17,23 +17,59 @@ import type { OrderRun } from './order-run';
  */
 export const UNKNOWN_OUTCOMES_FIRST = 'unknown-outcomes-first';
 
-/** Holds the order's stock; false when it was refused (and recorded as rejected). */
+/**
+ * `local-placing`: the placing steps run as local activities, all in the saga's first workflow
+ * task, so the shopper's answer costs one task instead of a round trip per step. A task that is
+ * lost (a worker crash, a task timeout under load) repeats them: each step then finds this run's
+ * own earlier work (validateCustomer and rejectOrder know the run's reservation, checkAvailability
+ * counts its holds, redeemVoucher and reserveStock answer as first done), and both releases are
+ * on the stack from the start, never discarded, since an earlier attempt may have taken either.
+ */
+export const LOCAL_PLACING = 'local-placing';
+
+/**
+ * When the releases of what placing takes go on the compensation stack: all before the first
+ * step (local placing), each before its step (`unknown-outcomes-first`), or each after its step
+ * succeeded (sagas older than both).
+ */
+type ReleaseTiming = 'up-front' | 'before-each' | 'after-each';
+
+/**
+ * Holds the order's stock; false when it was refused (and recorded as rejected). With local
+ * placing a cancelled workflow lets the placing finish (its steps are bounded) and then unwinds
+ * what it took: a local activity is never cancelled, since a cancelled one can resolve in another
+ * order on replay than it did live (temporalio/sdk-rust#803) and break the saga's history.
+ */
 export async function placeOrder(run: OrderRun): Promise<boolean> {
+  run.localPlacing = patched(LOCAL_PLACING);
+  return run.localPlacing ? CancellationScope.nonCancellable(() => place(run)) : place(run);
+}
+
+async function place(run: OrderRun): Promise<boolean> {
   const { input } = run;
-  const pushFirst = patched(UNKNOWN_OUTCOMES_FIRST);
+  const steps = run.localPlacing ? placingLocally : placing;
+  const releases: ReleaseTiming = run.localPlacing
+    ? 'up-front'
+    : patched(UNKNOWN_OUTCOMES_FIRST)
+      ? 'before-each'
+      : 'after-each';
+  if (releases === 'up-front') {
+    if (input.voucherCode !== null) run.saga.push(() => durable.releaseVoucher(input.orderId));
+    run.saga.push((reason) => durable.releaseStock(input.orderId, reason));
+  }
   let reserved: ReservedOrder;
   try {
-    if (patched('customer-check')) await placing.validateCustomer(input.customerId, input.orderId);
-    let priced = await placing.checkAvailability(input.items);
-    if (input.voucherCode !== null) priced = await redeem(run, input.voucherCode, priced, pushFirst);
+    if (run.localPlacing || patched('customer-check')) await steps.validateCustomer(input.customerId, input.orderId);
+    let priced = await steps.checkAvailability(input.items, run.localPlacing ? input.orderId : undefined);
+    if (input.voucherCode !== null) priced = await redeem(run, steps, input.voucherCode, priced, releases);
     run.quote = priced;
     const expiresAt = new Date(Date.now() + input.reservationTtlMs).toISOString();
-    const release = pushFirst ? run.saga.push((reason) => durable.releaseStock(input.orderId, reason)) : undefined;
+    const release = releases === 'before-each' ? run.saga.push((reason) => durable.releaseStock(input.orderId, reason)) : undefined;
     try {
       // Not cancellable: once asked for, whether the hold exists must be known before a
       // cancelled workflow unwinds.
       reserved = await CancellationScope.nonCancellable(() =>
-        placing.reserveStock({
+        steps.reserveStock({
           orderId: input.orderId,
           customerId: input.customerId,
           quote: priced,
@@ -48,7 +84,7 @@ export async function placeOrder(run: OrderRun): Promise<boolean> {
       if (release && fromTemporalFailure(err)) run.saga.discard(release);
       throw err;
     }
-    if (!release) run.saga.push((reason) => durable.releaseStock(input.orderId, reason));
+    if (releases === 'after-each') run.saga.push((reason) => durable.releaseStock(input.orderId, reason));
   } catch (err) {
     const refused = fromTemporalFailure(err);
     if (!refused) throw err;
@@ -56,6 +92,7 @@ export async function placeOrder(run: OrderRun): Promise<boolean> {
     return false;
   }
   run.allocation = reserved.lines;
+  // From the reservation, not the clock: a repeated reserveStock answers the first expiry.
   run.state.reservationExpiresAt = reserved.expiresAt;
   upsertMemo({ total: run.quote.total, currency: run.quote.currency });
   run.enter('awaiting_payment');
@@ -63,13 +100,19 @@ export async function placeOrder(run: OrderRun): Promise<boolean> {
 }
 
 /** Takes one use of the voucher for this order and prices the discount in. */
-async function redeem(run: OrderRun, code: string, priced: Quote, pushFirst: boolean): Promise<Quote> {
+async function redeem(
+  run: OrderRun,
+  steps: typeof placing,
+  code: string,
+  priced: Quote,
+  releases: ReleaseTiming,
+): Promise<Quote> {
   const { orderId } = run.input;
-  const release = pushFirst ? run.saga.push(() => durable.releaseVoucher(orderId)) : undefined;
+  const release = releases === 'before-each' ? run.saga.push(() => durable.releaseVoucher(orderId)) : undefined;
   try {
     // Not cancellable, like the hold: a redemption taken must have its release on the stack.
     const { discount } = await CancellationScope.nonCancellable(() =>
-      placing.redeemVoucher({
+      steps.redeemVoucher({
         orderId,
         code,
         subtotal: priced.subtotal,
@@ -77,7 +120,7 @@ async function redeem(run: OrderRun, code: string, priced: Quote, pushFirst: boo
         at: new Date(Date.now()).toISOString(),
       }),
     );
-    if (!release) run.saga.push(() => durable.releaseVoucher(orderId));
+    if (releases === 'after-each') run.saga.push(() => durable.releaseVoucher(orderId));
     return applyDiscount(priced, discount);
   } catch (err) {
     if (release && fromTemporalFailure(err)) run.saga.discard(release);
@@ -86,8 +129,9 @@ async function redeem(run: OrderRun, code: string, priced: Quote, pushFirst: boo
 }
 
 /**
- * Gives back what placing took (a redeemed voucher), records the refusal, so a repeated request
- * gets the same answer, and ends the saga rejected.
+ * Gives back what placing took (a redeemed voucher, and with local placing a hold an earlier
+ * attempt may have made), records the refusal, so a repeated request gets the same answer, and
+ * ends the saga rejected.
  */
 async function reject(run: OrderRun, refused: DomainError): Promise<void> {
   const { input } = run;

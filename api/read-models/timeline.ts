@@ -7,6 +7,9 @@ type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 /** Timers the order saga sets, named by what their firing means. */
 export const TIMER_STEPS = { reservation: 'reservation-expired', returnWindow: 'return-window-closed' } as const;
 
+/** The marker a local activity's outcome is recorded in (the placing steps of `local-placing` sagas). */
+const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
+
 /** The activity after whose completion a new timer is the return window rather than the payment hold. */
 const DELIVERY_STARTED_BY = 'createDeliveryOrders';
 
@@ -25,6 +28,8 @@ interface Open {
 export function timelineOf(events: readonly HistoryEvent[]): TimelineEntry[] {
   const entries: Open[] = [];
   const activities = new Map<number, Open>();
+  /** Local activities by their sequence number: a retry after a backoff records another marker. */
+  const localActivities = new Map<number, Open>();
   const updates = new Map<string, Open>();
   const timers = new Map<string, string>();
   let deliveriesCreated = false;
@@ -79,6 +84,14 @@ export function timelineOf(events: readonly HistoryEvent[]): TimelineEntry[] {
       move(activity(scheduledEventId), event, 'timed_out', failureOf(failure));
     } else if (event.activityTaskCanceledEventAttributes) {
       move(activity(event.activityTaskCanceledEventAttributes.scheduledEventId), event, 'cancelled');
+    } else if (event.markerRecordedEventAttributes?.markerName === LOCAL_ACTIVITY_MARKER) {
+      const marker = localActivityOf(event.markerRecordedEventAttributes);
+      if (!marker) continue;
+      const status = marker.failure ? 'failed' : 'completed';
+      const fields = { attempt: marker.attempt, ...failureOf(marker.failure) };
+      const open = localActivities.get(marker.seq);
+      if (open) move(open, event, status, fields);
+      else localActivities.set(marker.seq, add(event, marker.activityType, status, fields));
     } else if (event.workflowExecutionUpdateAcceptedEventAttributes) {
       const { protocolInstanceId, acceptedRequest } = event.workflowExecutionUpdateAcceptedEventAttributes;
       const updateId = acceptedRequest?.meta?.updateId ?? protocolInstanceId ?? String(id);
@@ -103,6 +116,26 @@ export function timelineOf(events: readonly HistoryEvent[]): TimelineEntry[] {
     }
   }
   return entries.sort((a, b) => a.eventId - b.eventId).map((open) => open.entry);
+}
+
+interface LocalActivityMarker {
+  seq: number;
+  activityType: string;
+  attempt: number;
+  failure: temporal.api.failure.v1.IFailure | null | undefined;
+}
+
+/** What a local activity's marker says: its `data` detail is the SDK core's JSON (snake_case). */
+function localActivityOf(marker: temporal.api.history.v1.IMarkerRecordedEventAttributes): LocalActivityMarker | undefined {
+  const payload = marker.details?.data?.payloads?.[0];
+  if (!payload) return undefined;
+  try {
+    const data = defaultPayloadConverter.fromPayload<{ seq?: number; activity_type?: string; attempt?: number }>(payload);
+    if (typeof data?.seq !== 'number' || typeof data.activity_type !== 'string') return undefined;
+    return { seq: data.seq, activityType: data.activity_type, attempt: data.attempt || 1, failure: marker.failure };
+  } catch {
+    return undefined;
+  }
 }
 
 function idOf(event: HistoryEvent): number {

@@ -1,6 +1,6 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { temporalCliPath, temporalTestServerPath } from '../../scripts/temporal-binaries';
+import { DEV_SERVER_SQLITE_ARGS, temporalCliPath, temporalTestServerPath } from '../../scripts/temporal-binaries';
 import { addSearchAttributes } from '../../workers/search-attributes';
 import { WORKFLOW_INTERCEPTOR_MODULES } from '../../workers/worker';
 import { ORDER_SEARCH_ATTRIBUTES } from '../../workflows/messages';
@@ -18,6 +18,7 @@ export function sharedDevServer(): Promise<TestWorkflowEnvironment> {
         ip: '127.0.0.1',
         ui: false,
         searchAttributes: ORDER_SEARCH_ATTRIBUTES,
+        extraArgs: [...DEV_SERVER_SQLITE_ARGS],
         log: { format: 'pretty', level: 'error' },
       },
     });

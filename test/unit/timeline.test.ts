@@ -23,14 +23,20 @@ function steps(timeline: TimelineEntry[]): string[] {
 describe('the order timeline read from a workflow history', () => {
   describe('over the recorded histories', () => {
     for (const file of readdirSync(HISTORIES_DIR).filter((name) => name.endsWith('.json'))) {
-      it(`${file}: starts and ends with the workflow, oldest first, one entry per scheduled activity`, () => {
+      it(`${file}: starts and ends with the workflow, oldest first, one entry per activity, local ones too`, () => {
         const history = historyFromJSON(JSON.parse(readFileSync(join(HISTORIES_DIR, file), 'utf8')));
         const timeline = timelineOf(history.events ?? []);
         assert.equal(steps(timeline)[0], 'workflow:started');
         assert.match(steps(timeline).at(-1)!, /^workflow:(completed|failed|cancelled)$/);
         const times = timeline.map((entry) => Date.parse(entry.at));
         assert.ok(times.every((t, i) => !Number.isNaN(t) && (i === 0 || t >= times[i - 1]!)), 'at never decreases');
-        const scheduled = (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes).length;
+        const events = history.events ?? [];
+        const localRuns = new Set(
+          events
+            .filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')
+            .map((e) => defaultPayloadConverter.fromPayload<{ seq: number }>(e.markerRecordedEventAttributes!.details!.data!.payloads![0]!).seq),
+        );
+        const scheduled = events.filter((e) => e.activityTaskScheduledEventAttributes).length + localRuns.size;
         const notActivities = new Set<string>(['workflow', 'timer', ...Object.values(TIMER_STEPS)]);
         const activities = timeline.filter((e) => !notActivities.has(e.step) && !e.step.includes(':'));
         assert.equal(activities.length, scheduled);
@@ -56,6 +62,20 @@ describe('the order timeline read from a workflow history', () => {
     const declined = timeline.find((e) => e.step === 'chargePayment' && e.status === 'failed')!;
     assert.match(declined.error!, /declined/);
     assert.equal(timeline.find((e) => e.step === 'chargePayment' && e.status === 'completed')!.error, undefined);
+  });
+
+  it('shows the placing steps that ran as local activities, with their outcome', () => {
+    assertInOrder(steps(recorded('happy-path.json')), [
+      'validateCustomer:completed',
+      'checkAvailability:completed',
+      'reserveStock:completed',
+      'update:placeOrder:completed',
+    ]);
+    assert.deepEqual(
+      steps(recorded('v3-happy-path.json')).filter((step) => step.startsWith('validateCustomer')),
+      ['validateCustomer:completed'],
+      'older sagas ran them as regular activities, shown the same way',
+    );
   });
 
   it('shows the shipments sagas of an older version received as signals', () => {

@@ -195,6 +195,9 @@ export function fakeOrders(log: CallLog): OrderActivities {
     async setOrderStatus(orderId, status, cancelReason = null) {
       log.record('setOrderStatus', [orderId, status, cancelReason]);
     },
+    async cancelUnfinishedPlacement(orderId, reason) {
+      log.record('cancelUnfinishedPlacement', [orderId, reason]);
+    },
   };
 }
 

@@ -270,7 +270,15 @@ describe('orderWorkflow races, unknown outcomes and the point of no return (time
         const refused = await refusalOf(saga.place(input));
 
         assert.equal(refused.code, 'INVENTORY_UNAVAILABLE');
-        assert.deepEqual(saga.log.names(), ['validateCustomer', 'checkAvailability', 'reserveStock', 'releaseStock']);
+        assert.deepEqual(saga.log.names(), [
+          'validateCustomer',
+          'checkAvailability',
+          'reserveStock',
+          'releaseStock',
+          // and the order row, had the reservation committed, stops being payable
+          'cancelUnfinishedPlacement',
+        ]);
+        assert.deepEqual(saga.log.argsOf('cancelUnfinishedPlacement'), [[input.orderId, 'failed: reserveStock']]);
         await assert.rejects(saga.handleFor(input).result(), (err) => err instanceof WorkflowFailedError);
       });
     });
