@@ -210,6 +210,24 @@ export function createInventoryActivities(db: Db) {
       });
     },
 
+    /**
+     * Pushes an unpaid order's reservation out to `expiresAt` (its row and its active holds), never
+     * back in: a repeat, or one arriving late, changes nothing.
+     */
+    async extendReservation(orderId: string, expiresAt: string): Promise<void> {
+      const until = new Date(expiresAt);
+      await db.transaction(async (tx) => {
+        await tx
+          .update(orders)
+          .set({ reservationExpiresAt: sql`greatest(${orders.reservationExpiresAt}, ${until})`, updatedAt: sql`now()` })
+          .where(and(eq(orders.id, orderId), eq(orders.status, 'awaiting_payment')));
+        await tx
+          .update(stockReservations)
+          .set({ expiresAt: sql`greatest(${stockReservations.expiresAt}, ${until})`, updatedAt: sql`now()` })
+          .where(and(eq(stockReservations.orderId, orderId), eq(stockReservations.status, 'active')));
+      });
+    },
+
     /** Gives active holds back. A no-op when nothing is held. */
     async releaseStock(orderId: string, reason: ReleaseReason): Promise<void> {
       await moveHolds(db, orderId, reason === 'expired' ? EXPIRE : RELEASE);

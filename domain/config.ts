@@ -89,6 +89,10 @@ const settingsSchema = z.object({
   RESERVATION_TTL: duration('15m'),
   PAYMENT_TIMEOUT: duration('5s'),
   RETURN_WINDOW: duration('30d'),
+  /** The longest any hold of stock may last from its start, extensions included. */
+  HOLD_MAX_TTL: duration('2h'),
+  /** How many times a shopper may push an unpaid order's (or a hold's) expiry out. */
+  RESERVATION_MAX_EXTENSIONS: z.coerce.number().int().min(0).max(100).default(1),
   API_KEYS: z.string().optional(),
   JWT_SECRET: z.string().min(1).optional(),
   JWT_JWKS_URL: z.string().url().optional(),

@@ -25,6 +25,11 @@ export interface PlaceOrderInput extends OrderRequest {
   paymentTimeoutMs: number;
   /** How long after delivery goods may be returned (RETURN_WINDOW). Absent in sagas started before returns existed. */
   returnWindowMs?: number;
+  /**
+   * How far its expiry may be pushed out (HOLD_MAX_TTL from placing, RESERVATION_MAX_EXTENSIONS
+   * times). Absent in sagas started before reservations could be extended.
+   */
+  extensions?: { maxTotalMs: number; maxCount: number };
 }
 
 /** What the saga knows of its order right now; answered by the `state` query and every update. */
@@ -34,6 +39,8 @@ export interface OrderState {
   reservationExpiresAt: string | null;
   deliveryOrderIds: string[];
   paymentAttempts: number;
+  /** How often the reservation was pushed out, by the shopper or by a payment in its last minute. */
+  reservationExtensions?: number;
   cancelReason: string | null;
   /** Set when the order was rejected: the contract error code and message. */
   failure: { code: string; message: string } | null;
@@ -50,6 +57,11 @@ export interface PlaceOrderRequest {
 
 export interface PaymentRequest {
   paymentToken: string | null;
+}
+
+export interface ExtendReservationRequest {
+  /** How much later the reservation should lapse than it does now. */
+  byMs: number;
 }
 
 export interface CancelRequest {
@@ -78,6 +90,11 @@ export interface DeliveryOrderMove {
 export const placeOrderUpdate = defineUpdate<OrderState, [PlaceOrderRequest]>('placeOrder');
 /** Takes payment; fails with PAYMENT_DECLINED, PAYMENT_UNAVAILABLE or ORDER_NOT_PAYABLE. */
 export const payUpdate = defineUpdate<OrderState, [PaymentRequest]>('pay');
+/**
+ * Pushes an unpaid order's reservation out, bounded; fails with RESERVATION_NOT_EXTENDABLE. The
+ * answer's reservationExpiresAt is the new expiry.
+ */
+export const extendReservationUpdate = defineUpdate<OrderState, [ExtendReservationRequest]>('extendReservation');
 /** Cancels and compensates; fails with ORDER_NOT_CANCELLABLE. */
 export const cancelUpdate = defineUpdate<OrderState, [CancelRequest]>('cancel');
 /** Takes delivered goods back within the return window; fails with RETURN_NOT_ALLOWED. */

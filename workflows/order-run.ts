@@ -39,6 +39,11 @@ export class OrderRun {
   /** Whether placing ran its steps as local activities (`local-placing`, see placing.ts). */
   localPlacing = false;
   quote: Quote | undefined;
+  /** When the order was placed (workflow time): HOLD_MAX_TTL counts from here. */
+  placedAtMs: number | undefined;
+  /** Extensions the shopper asked for, and whether a payment in the last minute extended it by itself. */
+  shopperExtensions = 0;
+  paymentExtended = false;
   /** What reserveStock held, per warehouse; absent in sagas reserved before allocation existed. */
   allocation: AllocatedLine[] | undefined;
   /** What came back so far, by the returns this saga took. */

@@ -18,15 +18,20 @@
  * - `settle-before-charge`, `free-orders` (payment.ts): a lost charge is found out and given back;
  *   a free order is confirmed without a charge;
  * - `point-of-no-return` (fulfilment.ts): the first shipment cuts the stack, and a cancelled
- *   workflow no longer unwinds a shipped order.
+ *   workflow no longer unwinds a shipped order;
+ * - `local-placing` (placing.ts): the placing steps run as local activities in one workflow task;
+ * - `extendable-reservation` (extension.ts): a payment in the hold's last minute extends it. The
+ *   `extendReservation` update refuses sagas whose input carries no extension limits (older ones).
  */
 import { CancellationScope, condition, setHandler } from '@temporalio/workflow';
 import { compensateAfter, giveBack, requestCancel, validateCancel } from './compensation';
+import { extendReservation, validateExtension } from './extension';
 import { confirm, followDeliveries, moveDeliveryOrder, pastNoReturnIgnoringCancel, validateMove } from './fulfilment';
 import {
   cancelUpdate,
   deliveredSignal,
   deliverUpdate,
+  extendReservationUpdate,
   payUpdate,
   placeOrderUpdate,
   returnUpdate,
@@ -63,6 +68,9 @@ export async function orderWorkflow(input: PlaceOrderInput): Promise<OrderState>
   );
   setHandler(payUpdate, (request) => takePayment(run, request), { validator: (_request) => validatePayment(run) });
   setHandler(cancelUpdate, (request) => requestCancel(run, request), { validator: (_request) => validateCancel(run) });
+  setHandler(extendReservationUpdate, (request) => extendReservation(run, request), {
+    validator: (request) => validateExtension(run, request),
+  });
   setHandler(shipUpdate, (move) => moveDeliveryOrder(run, move, 'shipped'), {
     validator: (move) => validateMove(run, move, 'shipped'),
   });

@@ -8,6 +8,7 @@ import { DomainError } from '../domain/errors';
 import { fromTemporalFailure, toApplicationFailure } from '../domain/failure';
 import type { Quote } from '../domain/order';
 import { durable, payments } from './activities';
+import { extendForPayment } from './extension';
 import type { OrderState, PaymentRequest } from './messages';
 import { MAX_PAYMENT_ATTEMPTS, type Decision, type OrderRun } from './order-run';
 
@@ -38,6 +39,7 @@ export async function takePayment(run: OrderRun, { paymentToken }: PaymentReques
       // Checked again under the lock: a racing cancel or the expiry may have won meanwhile.
       if (!run.awaitingPayment() || !run.quote) throw run.notPayable();
       run.state.paymentAttempts += 1;
+      await extendForPayment(run);
       if (run.quote.total === 0 && patched(FREE_ORDERS)) {
         run.decision = { outcome: 'paid' };
         return;
@@ -58,13 +60,25 @@ export async function takePayment(run: OrderRun, { paymentToken }: PaymentReques
   return run.snapshot();
 }
 
-/** The durable hold: waits for pay or cancel until the reservation lapses. */
+/**
+ * The durable hold: waits for pay or cancel until the reservation lapses, and waits again when
+ * an extension moved the expiry out (workflows/extension.ts).
+ */
 export async function awaitPaymentCancelOrExpiry(run: OrderRun): Promise<Decision> {
-  // From workflow time, so a replay or a restarted worker waits exactly what is left.
-  const remainingMs = Date.parse(run.state.reservationExpiresAt!) - Date.now();
-  await condition(() => run.decision !== undefined, Math.max(1, remainingMs));
-  // The hold lapsed (unless decided): a charge in flight gets its outcome first, it may have gone through.
-  return run.decision ?? (await run.lock.runExclusive(async () => (run.decision ??= { outcome: 'expired' })));
+  for (;;) {
+    const expiresAt = run.state.reservationExpiresAt!;
+    // From workflow time, so a replay or a restarted worker waits exactly what is left.
+    const remainingMs = Date.parse(expiresAt) - Date.now();
+    await condition(() => run.decision !== undefined || run.state.reservationExpiresAt !== expiresAt, Math.max(1, remainingMs));
+    if (run.decision) return run.decision;
+    if (run.state.reservationExpiresAt !== expiresAt) continue;
+    // The hold lapsed: a charge or an extension in flight gets its outcome first (the charge
+    // may have gone through, the extension may have moved the expiry).
+    const lapsed = await run.lock.runExclusive(async () =>
+      run.decision ?? (run.state.reservationExpiresAt === expiresAt ? (run.decision = { outcome: 'expired' }) : undefined),
+    );
+    if (lapsed) return lapsed;
+  }
 }
 
 async function charge(run: OrderRun, quote: Quote, paymentToken: string | null): Promise<void> {

@@ -94,6 +94,7 @@ async function place(run: OrderRun): Promise<boolean> {
   run.allocation = reserved.lines;
   // From the reservation, not the clock: a repeated reserveStock answers the first expiry.
   run.state.reservationExpiresAt = reserved.expiresAt;
+  run.placedAtMs = Date.parse(reserved.expiresAt) - input.reservationTtlMs;
   upsertMemo({ total: run.quote.total, currency: run.quote.currency });
   run.enter('awaiting_payment');
   return true;

@@ -119,7 +119,7 @@ describe('order saga on the real stack (PostgreSQL + Temporal dev server)', func
     assert.deepEqual(await findInventoryDiscrepancies(stack.database.db), []);
   });
 
-  it('changes nothing when reserveStock or chargePayment runs again with the inputs Temporal gave them', async () => {
+  it('changes nothing when reserveStock or chargePayment runs again with the inputs the saga gave them', async () => {
     const line = await seedStockedProduct(stack.database.db, { onHand: 5 });
     const placedOrder = await placeOne(stack, 'repeat-customer', line);
     assert.equal(placedOrder.status, 201);
@@ -131,7 +131,18 @@ describe('order saga on the real stack (PostgreSQL + Temporal dev server)', func
     const activities = createActivities({ db: stack.database.db, paymentProvider: provider });
     const before = await bookkeeping(stack, line.productId, line.warehouseId);
 
-    const reserveInput = await scheduledInput<ReserveStockInput>(stack, orderId, 'reserveStock');
+    // reserveStock runs as a local activity, whose input the history does not keep: a repeated
+    // workflow task asks again as the saga does, for the same order, with a later expiry.
+    const [row] = await stack.database.db.select().from(orders).where(eq(orders.id, orderId));
+    const reserveInput: ReserveStockInput = {
+      orderId,
+      customerId: row!.customerId,
+      quote: await activities.checkAvailability([{ ...line, quantity: 1 }], orderId),
+      shippingAddress: row!.shippingAddress,
+      voucherCode: null,
+      requestHash: row!.requestHash,
+      expiresAt: new Date(Date.now() + 60_000).toISOString(),
+    };
     await activities.reserveStock(reserveInput);
     const chargeInput = await scheduledInput<ChargePaymentInput>(stack, orderId, 'chargePayment');
     const payment = await activities.chargePayment(chargeInput);

@@ -85,6 +85,7 @@ export function fakeInventory(
     reserveRefusal?: DomainError;
     releaseOutages?: number;
     availabilityGate?: Gate;
+    extensionGate?: Gate;
     commitFailure?: boolean;
     reserveFailure?: boolean;
     unitPrice?: number;
@@ -107,6 +108,10 @@ export function fakeInventory(
       const lines = input.quote.lines.map((line) => ({ ...line, warehouseId: line.warehouseId ?? DEFAULT_WAREHOUSE }));
       ledger.allocations.set(input.orderId, lines);
       return { orderId: input.orderId, expiresAt: input.expiresAt, lines };
+    },
+    async extendReservation(orderId, expiresAt) {
+      log.record('extendReservation', [orderId, expiresAt]);
+      await options.extensionGate?.pass();
     },
     async releaseStock(orderId, reason) {
       log.record('releaseStock', [orderId, reason]);
@@ -291,6 +296,8 @@ export function fakeReturns(log: CallLog, ledger: FakeLedger): ReturnActivities 
 }
 
 export interface FakeActivityOptions {
+  /** Holds extendReservation until the test opens it. */
+  extensionGate?: Gate;
   refusal?: DomainError;
   reserveRefusal?: DomainError;
   customerRefusal?: DomainError;
@@ -322,6 +329,7 @@ export function fakeActivities(log: CallLog, options: FakeActivityOptions = {}):
       reserveRefusal: options.reserveRefusal,
       releaseOutages: options.releaseOutages,
       availabilityGate: options.availabilityGate,
+      extensionGate: options.extensionGate,
       commitFailure: options.commitFailure,
       reserveFailure: options.reserveFailure,
       unitPrice: options.unitPrice,
