@@ -18,18 +18,8 @@ import { lateAnswers, requestTimeout } from './middleware/request-timeout';
 import { createOrderWorkflows, type OrderWorkflows } from './order-workflows';
 import { withRequestIdHeaders } from './temporal-request-id';
 import { orderLinks, type OrderLinks } from './read-models/order';
-import { customersRouter } from './routes/customers';
-import { deliveryOrdersRouter } from './routes/delivery-orders';
-import { eventsRouter } from './routes/events';
-import { inventoryRouter } from './routes/inventory';
-import { operationsRouter } from './routes/operations';
-import { orderPaymentsRouter } from './routes/order-payments';
-import { orderReturnsRouter } from './routes/order-returns';
-import { orderTimelineRouter } from './routes/order-timeline';
-import { ordersRouter } from './routes/orders';
-import { productsRouter } from './routes/products';
-import { vouchersRouter } from './routes/vouchers';
-import { warehousesRouter } from './routes/warehouses';
+import { isPublic, mountRoutes } from './route';
+import { routeTable } from './route-table';
 
 export interface AppDeps {
   config: Config;
@@ -72,23 +62,16 @@ export function createApp(deps: AppDeps): express.Express {
   const authenticated = rateLimitedAuthentication(authenticate(authenticators), deps.config.RATE_LIMIT);
   const metrics = createApiMetrics();
 
+  // The table is the API: public routes first, then authentication and the body parser for the
+  // rest, so an unknown path answers 401 to a caller without credentials rather than 404.
+  const routes = routeTable(routeDeps);
   const api = express.Router();
-  api.use(operationsRouter(routeDeps, authenticated));
+  mountRoutes(api, routes.filter(isPublic));
   api.use(authenticated, ...jsonBody(deps.config.BODY_LIMIT));
-  api.use('/products', productsRouter(routeDeps));
-  api.use('/warehouses', warehousesRouter(routeDeps));
-  api.use('/inventory', inventoryRouter(routeDeps));
-  api.use('/customers', customersRouter(routeDeps));
-  api.use('/vouchers', vouchersRouter(routeDeps));
-  api.use(
-    '/orders',
-    ordersRouter(routeDeps),
-    orderReturnsRouter(routeDeps),
-    orderPaymentsRouter(routeDeps),
-    orderTimelineRouter(routeDeps),
+  mountRoutes(
+    api,
+    routes.filter((route) => !isPublic(route)),
   );
-  api.use('/delivery-orders', deliveryOrdersRouter(routeDeps));
-  api.use('/events', eventsRouter(routeDeps));
 
   const app = express();
   app.disable('x-powered-by');

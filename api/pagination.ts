@@ -20,3 +20,14 @@ export function offsetOf({ page, limit }: Pagination): number {
 export function pageMeta({ page, limit }: Pagination, total: number): PageMeta {
   return { page, limit, total, totalPages: Math.ceil(total / limit) };
 }
+
+/** What `meta` of a paginated list carries besides the request id. */
+export const pageMetaSchema = z.object({
+  page: z.number().int(),
+  limit: z.number().int(),
+  total: z.number().int(),
+  totalPages: z.number().int(),
+});
+
+/** `meta` of a list that comes back whole (one order's payments, returns, ...). */
+export const totalMetaSchema = z.object({ total: z.number().int() });

@@ -31,6 +31,9 @@ export async function findOrderRow(db: Db, orderId: string): Promise<OrderRow | 
 }
 
 /** The order, if the caller may see it: 404 ORDER_NOT_FOUND, or 403 for another customer's. */
+/** What findVisibleOrder refuses with: no such order, or another customer's. */
+export const VISIBLE_ORDER_ERRORS = ['ORDER_NOT_FOUND', 'FORBIDDEN'] as const;
+
 export async function findVisibleOrder(db: Db, principal: Principal, orderId: string): Promise<OrderRow> {
   const row = await findOrderRow(db, orderId);
   if (!row) throw new DomainError('ORDER_NOT_FOUND', `order ${orderId} does not exist`);

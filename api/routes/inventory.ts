@@ -1,67 +1,32 @@
-import { Router } from 'express';
+import { z } from 'zod';
 import { adjustOnHand, setOnHand, type InventoryLevel } from '../../db/inventory-levels';
 import { listMovements, type Movement } from '../../db/movements';
 import { DomainError } from '../../domain/errors';
 import type { AppDeps } from '../app';
+import { ROLES } from '../auth/principal';
 import { sendData } from '../envelope';
-import { allow } from '../middleware/authenticate';
 import { checkAvailability } from '../read-models/availability';
 import { findLevels, levelKey, toInventoryLevelJson, type LevelKey } from '../read-models/inventory-level';
-import { pageMeta, paginationQuery } from '../pagination';
+import { pageMeta, pageMetaSchema, paginationQuery } from '../pagination';
+import { route, type Route } from '../route';
 import { levelParams } from '../schemas/ids';
-import { adjustmentBody, availabilityBody, batchBody, levelBody, type MovementJson } from '../schemas/inventory';
-import { parseInput } from '../validation';
+import {
+  adjustmentBody,
+  availability,
+  availabilityBody,
+  batchBody,
+  inventoryLevel,
+  levelBody,
+  movement,
+  type MovementJson,
+} from '../schemas/inventory';
 
 /**
  * Stock levels. Admins set and adjust them; admins and warehouses read them and their ledger;
  * anyone authenticated may ask whether items are available (a storefront does so before
  * offering checkout).
  */
-export function inventoryRouter({ database: { db } }: AppDeps): Router {
-  const router = Router();
-
-  router.post('/check-availability', async (req, res) => {
-    const { items } = parseInput('body', availabilityBody, req.body);
-    sendData(res, 200, await checkAvailability(db, items));
-  });
-
-  router.post('/batch', allow('admin', 'warehouse'), async (req, res) => {
-    const { items } = parseInput('body', batchBody, req.body);
-    const levels = await findLevels(db, items);
-    const found = new Set(levels.map(levelKey));
-    const missing = [...new Map(items.map((key) => [levelKey(key), key])).entries()]
-      .filter(([key]) => !found.has(key))
-      .map(([, pair]) => pair);
-    // Pairs without a level are listed in meta rather than failing the whole batch.
-    sendData(res, 200, levels.map(toInventoryLevelJson), { total: levels.length, missing });
-  });
-
-  router.put('/:productId/:warehouseId', allow('admin'), async (req, res) => {
-    const key = parseInput('params', levelParams, req.params);
-    const body = parseInput('body', levelBody, req.body);
-    const level = await setOnHand(db, { ...key, ...body, correlationId: res.locals.requestId });
-    sendData(res, 200, toInventoryLevelJson(level));
-  });
-
-  router.get('/:productId/:warehouseId', allow('admin', 'warehouse'), async (req, res) => {
-    const key = parseInput('params', levelParams, req.params);
-    sendData(res, 200, toInventoryLevelJson(await existingLevel(key)));
-  });
-
-  // Stock found or lost outside any order; the reason goes to the ledger with the movement.
-  router.post('/adjustments', allow('admin'), async (req, res) => {
-    const body = parseInput('body', adjustmentBody, req.body);
-    sendData(res, 200, toInventoryLevelJson(await adjustOnHand(db, { ...body, correlationId: res.locals.requestId })));
-  });
-
-  router.get('/:productId/:warehouseId/movements', allow('admin', 'warehouse'), async (req, res) => {
-    const key = parseInput('params', levelParams, req.params);
-    const page = parseInput('query', paginationQuery, req.query);
-    await existingLevel(key);
-    const { items, total } = await listMovements(db, { ...key, ...page });
-    sendData(res, 200, items.map(toMovementJson), pageMeta(page, total));
-  });
-
+export function inventoryRoutes({ database: { db } }: AppDeps): Route[] {
   async function existingLevel(key: LevelKey): Promise<InventoryLevel> {
     const [level] = await findLevels(db, [key]);
     if (!level) {
@@ -70,7 +35,93 @@ export function inventoryRouter({ database: { db } }: AppDeps): Router {
     return level;
   }
 
-  return router;
+  return [
+    route({
+      method: 'put',
+      path: '/inventory/{productId}/{warehouseId}',
+      summary: 'Set the on-hand count (a stock count); written to the ledger',
+      access: ['admin'],
+      params: levelParams,
+      body: levelBody,
+      answers: [{ status: 200, data: inventoryLevel }],
+      errors: ['NOT_FOUND', 'STOCK_BELOW_RESERVED', 'LIMIT_EXCEEDED'],
+      handle: async ({ params: key, body }, res) => {
+        const level = await setOnHand(db, { ...key, ...body, correlationId: res.locals.requestId });
+        sendData(res, 200, toInventoryLevelJson(level));
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/inventory/{productId}/{warehouseId}',
+      summary: 'One stock level',
+      access: ['admin', 'warehouse'],
+      params: levelParams,
+      answers: [{ status: 200, data: inventoryLevel }],
+      errors: ['NOT_FOUND'],
+      handle: async ({ params: key }, res) => sendData(res, 200, toInventoryLevelJson(await existingLevel(key))),
+    }),
+    // Stock found or lost outside any order; the reason goes to the ledger with the movement.
+    route({
+      method: 'post',
+      path: '/inventory/adjustments',
+      summary: 'Add or remove on-hand units (found, damaged); written to the ledger with the reason',
+      access: ['admin'],
+      body: adjustmentBody,
+      answers: [{ status: 200, data: inventoryLevel }],
+      errors: ['NOT_FOUND', 'STOCK_BELOW_RESERVED', 'LIMIT_EXCEEDED'],
+      handle: async ({ body }, res) => {
+        sendData(res, 200, toInventoryLevelJson(await adjustOnHand(db, { ...body, correlationId: res.locals.requestId })));
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/inventory/{productId}/{warehouseId}/movements',
+      summary: "A level's ledger, newest first",
+      access: ['admin', 'warehouse'],
+      params: levelParams,
+      query: paginationQuery,
+      answers: [{ status: 200, data: z.array(movement), meta: pageMetaSchema }],
+      errors: ['NOT_FOUND'],
+      handle: async ({ params: key, query: page }, res) => {
+        await existingLevel(key);
+        const { items, total } = await listMovements(db, { ...key, ...page });
+        sendData(res, 200, items.map(toMovementJson), pageMeta(page, total));
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/inventory/batch',
+      summary: 'Several stock levels; pairs without a level are listed in meta.missing',
+      access: ['admin', 'warehouse'],
+      body: batchBody,
+      answers: [
+        {
+          status: 200,
+          data: z.array(inventoryLevel),
+          meta: z.object({ total: z.number().int(), missing: z.array(levelParams) }),
+        },
+      ],
+      handle: async ({ body: { items } }, res) => {
+        const levels = await findLevels(db, items);
+        const found = new Set(levels.map(levelKey));
+        const missing = [...new Map(items.map((key) => [levelKey(key), key])).entries()]
+          .filter(([key]) => !found.has(key))
+          .map(([, pair]) => pair);
+        // Pairs without a level are listed in meta rather than failing the whole batch.
+        sendData(res, 200, levels.map(toInventoryLevelJson), { total: levels.length, missing });
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/inventory/check-availability',
+      summary: 'Whether items could be reserved now (read-only)',
+      access: ROLES,
+      body: availabilityBody,
+      answers: [{ status: 200, data: availability }],
+      errors: ['UNKNOWN_PRODUCT', 'UNKNOWN_WAREHOUSE'],
+      handle: async ({ body: { items } }, res) => sendData(res, 200, await checkAvailability(db, items)),
+    }),
+  ];
 }
 
 function toMovementJson(movement: Movement): MovementJson {

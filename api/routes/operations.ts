@@ -1,9 +1,9 @@
-import { Router, type RequestHandler } from 'express';
 import { temporal as proto } from '@temporalio/proto';
+import { z } from 'zod';
 import { DomainError } from '../../domain/errors';
 import type { RouteDeps } from '../app';
 import { sendData } from '../envelope';
-import { openApiDocument } from '../openapi';
+import { route, type Route } from '../route';
 
 const PROBE_TIMEOUT_MS = 2_000;
 /**
@@ -12,18 +12,14 @@ const PROBE_TIMEOUT_MS = 2_000;
  */
 const POLLER_FRESH_MS = 75_000;
 
+const DEPENDENCY = z.enum(['ok', 'unavailable']);
+
 /**
  * Health (the process is up) and readiness (the database and Temporal answer, and a worker polls
- * the saga's task queue), both without credentials since probes never carry them; and the
- * OpenAPI document, which needs them like everything else.
+ * the saga's task queue), both without credentials since probes never carry them.
  */
-export function operationsRouter({ config, database, temporal }: RouteDeps, authenticated: RequestHandler): Router {
-  const router = Router();
-  const document = openApiDocument();
-
-  router.get('/health', (_req, res) => sendData(res, 200, { status: 'ok' }));
-
-  router.get('/ready', async (_req, res) => {
+export function operationsRoutes({ config, database, temporal }: RouteDeps): Route[] {
+  const ready = async () => {
     const deadline = () => Date.now() + PROBE_TIMEOUT_MS;
     const [db, engine, worker] = await Promise.all([
       answers(() => database.sql`select 1`),
@@ -40,25 +36,49 @@ export function operationsRouter({ config, database, temporal }: RouteDeps, auth
         if (!fresh) throw new Error(`no worker polls task queue ${config.TASK_QUEUE}`);
       }),
     ]);
-    const checks = {
+    return {
       database: db ? 'ok' : 'unavailable',
       workflowEngine: engine ? 'ok' : 'unavailable',
       worker: worker ? 'ok' : 'unavailable',
-    };
-    if (!db || !engine || !worker) {
-      const missing = Object.entries(checks)
-        .filter(([, state]) => state !== 'ok')
-        .map(([name]) => name);
-      throw new DomainError('INVENTORY_UNAVAILABLE', `not ready: ${missing.join(', ')} unavailable`, checks);
-    }
-    sendData(res, 200, { status: 'ready', ...checks });
-  });
+    } as const;
+  };
 
-  router.get('/openapi.json', authenticated, (_req, res) => {
-    res.status(200).json(document);
-  });
-
-  return router;
+  return [
+    route({
+      method: 'get',
+      path: '/health',
+      tag: 'operations',
+      summary: 'The process is running',
+      access: 'public',
+      answers: [{ status: 200, data: z.object({ status: z.literal('ok') }) }],
+      handle: (_input, res) => sendData(res, 200, { status: 'ok' }),
+    }),
+    route({
+      method: 'get',
+      path: '/ready',
+      tag: 'operations',
+      summary: 'The database and the workflow engine answer, and a worker polls the saga task queue',
+      description: 'The 503 names what is missing in `details`: `{ database, workflowEngine, worker }`, each `ok` or `unavailable`.',
+      access: 'public',
+      answers: [
+        {
+          status: 200,
+          data: z.object({ status: z.literal('ready'), database: DEPENDENCY, workflowEngine: DEPENDENCY, worker: DEPENDENCY }),
+        },
+      ],
+      errors: ['INVENTORY_UNAVAILABLE'],
+      handle: async (_input, res) => {
+        const checks = await ready();
+        const missing = Object.entries(checks)
+          .filter(([, state]) => state !== 'ok')
+          .map(([name]) => name);
+        if (missing.length > 0) {
+          throw new DomainError('INVENTORY_UNAVAILABLE', `not ready: ${missing.join(', ')} unavailable`, checks);
+        }
+        sendData(res, 200, { status: 'ready', ...checks });
+      },
+    }),
+  ];
 }
 
 /** A protobuf timestamp in seconds (0 when absent). */

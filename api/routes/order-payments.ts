@@ -1,22 +1,17 @@
-import { Router } from 'express';
 import type { RouteDeps } from '../app';
-import { sendData } from '../envelope';
-import { allow } from '../middleware/authenticate';
 import { listOrderPayments } from '../read-models/order-payment';
-import { findVisibleOrder } from '../read-models/order';
-import { orderParams } from '../schemas/ids';
-import { parseInput } from '../validation';
+import type { Route } from '../route';
+import { orderPayment } from '../schemas/payments';
+import { orderListRoute } from './order-list';
 
 /** The money side of an order (its charges and refunds), for admins and the customer who ordered. */
-export function orderPaymentsRouter({ database: { db } }: RouteDeps): Router {
-  const router = Router();
-
-  router.get('/:orderId/payments', allow('admin', 'customer'), async (req, res) => {
-    const { orderId } = parseInput('params', orderParams, req.params);
-    await findVisibleOrder(db, res.locals.principal, orderId);
-    const entries = await listOrderPayments(db, orderId);
-    sendData(res, 200, entries, { total: entries.length });
-  });
-
-  return router;
+export function orderPaymentsRoutes({ database: { db } }: RouteDeps): Route[] {
+  return [
+    orderListRoute(db, {
+      what: 'payments',
+      summary: "The order's money, oldest first: its charges (pending while an outcome is being found out) and refunds",
+      item: orderPayment,
+      read: (orderId) => listOrderPayments(db, orderId),
+    }),
+  ];
 }

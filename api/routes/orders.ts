@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Router, type Response } from 'express';
+import type { Response } from 'express';
+import { z } from 'zod';
 import { DomainError, isErrorCode } from '../../domain/errors';
 import type { OrderStatus } from '../../domain/order';
 import type { RouteDeps } from '../app';
@@ -9,8 +10,7 @@ import { sendData } from '../envelope';
 import { keyedRequest } from '../keyed-request';
 import { oncePerKey, orderIdForIdempotencyKey, requestHashOf, updateIdFor } from '../idempotency';
 import { SagaFinishedError } from '../order-workflows';
-import { allow } from '../middleware/authenticate';
-import { pageMeta } from '../pagination';
+import { pageMeta, pageMetaSchema } from '../pagination';
 import { catalogFor } from '../../db/catalog';
 import { deliveryOrderRowsOf, toDeliveryOrderJson } from '../read-models/delivery-order';
 import {
@@ -19,16 +19,25 @@ import {
   findVisibleOrder,
   listOrderRows,
   toOrderJson,
+  VISIBLE_ORDER_ERRORS,
   type OrderRow,
 } from '../read-models/order';
+import { route, type Route } from '../route';
+import { orderListRoute } from './order-list';
+import { deliveryOrder } from '../schemas/delivery-orders';
 import { orderParams } from '../schemas/ids';
-import { cancelBody, idempotencyHeaders, listOrdersQuery, paymentBody, placeOrderBody } from '../schemas/orders';
-import { parseInput } from '../validation';
+import {
+  cancelBody,
+  idempotencyHeaders,
+  listOrdersQuery,
+  order,
+  paymentBody,
+  placeOrderBody,
+  reservation,
+} from '../schemas/orders';
 
 /** Orders: customers place and manage their own; admins any. Every change goes through the saga. */
-export function ordersRouter({ config, database: { db }, workflows, links }: RouteDeps): Router {
-  const router = Router();
-
+export function ordersRoutes({ config, database: { db }, workflows, links }: RouteDeps): Route[] {
   const orderJson = async (row: OrderRow) => (await toOrderJson(db, [row], links))[0]!;
 
   const visibleOrder = (res: Response, orderId: string) => findVisibleOrder(db, res.locals.principal, orderId);
@@ -40,118 +49,171 @@ export function ordersRouter({ config, database: { db }, workflows, links }: Rou
     return orderJson(row);
   };
 
-  router.post('/', allow('admin', 'customer'), async (req, res) => {
-    const body = parseInput('body', placeOrderBody, req.body);
-    const key = parseInput('headers', idempotencyHeaders, req.headers)['idempotency-key'];
-    const principal = res.locals.principal;
-    const customerId = customerIdFor(principal, body.customerId);
-    const request = {
-      customerId,
-      // No warehouse named: the saga allocates one (or several).
-      items: body.items.map((item) => ({ ...item, warehouseId: item.warehouseId ?? null })),
-      shippingAddress: body.shippingAddress,
-      voucherCode: body.voucherCode ?? null,
-    };
-    const requestHash = requestHashOf(request);
-    const orderId = key === undefined ? randomUUID() : orderIdForIdempotencyKey(principal, key);
+  return [
+    route({
+      method: 'post',
+      path: '/orders',
+      summary: 'Place an order: returns once stock is reserved (awaiting_payment) or refused',
+      description:
+        'Prices come from the catalog. A repeat with the same Idempotency-Key and body answers the same order; ' +
+        'the same key with another body is 422 IDEMPOTENCY_KEY_REUSED.',
+      access: ['admin', 'customer'],
+      headers: idempotencyHeaders,
+      body: placeOrderBody,
+      answers: [{ status: 201, data: order }],
+      errors: [
+        'FORBIDDEN',
+        'CUSTOMER_NOT_ALLOWED',
+        'INSUFFICIENT_INVENTORY',
+        'UNKNOWN_PRODUCT',
+        'UNKNOWN_WAREHOUSE',
+        'VOUCHER_UNAVAILABLE',
+        'IDEMPOTENCY_KEY_REUSED',
+      ],
+      handle: async ({ headers, body }, res) => {
+        const key = headers['idempotency-key'];
+        const principal = res.locals.principal;
+        const customerId = customerIdFor(principal, body.customerId);
+        const request = {
+          customerId,
+          // No warehouse named: the saga allocates one (or several).
+          items: body.items.map((item) => ({ ...item, warehouseId: item.warehouseId ?? null })),
+          shippingAddress: body.shippingAddress,
+          voucherCode: body.voucherCode ?? null,
+        };
+        const requestHash = requestHashOf(request);
+        const orderId = key === undefined ? randomUUID() : orderIdForIdempotencyKey(principal, key);
 
-    // A keyed repeat of an order that exists is answered from the database, whether its saga
-    // still runs or is long gone: nothing is started over an order already placed.
-    const earlier = key === undefined ? undefined : await findOrderRow(db, orderId);
-    if (earlier) {
-      answerAsBefore(earlier, orderId, requestHash);
-      return sendData(res, 201, await orderJson(earlier));
-    }
-    // Unknown products or warehouses are bad input: refused before any saga starts. The customer
-    // and the voucher are the saga's to judge (its validateCustomer and redeemVoucher steps).
-    await catalogFor(db, body.items);
-    const placement = await workflows.place({
-      orderId,
-      ...request,
-      requestHash,
-      reservationTtlMs: config.RESERVATION_TTL,
-      paymentTimeoutMs: config.PAYMENT_TIMEOUT,
-      returnWindowMs: config.RETURN_WINDOW,
-    });
-    const row = await findOrderRow(db, orderId);
-    if (placement === 'closed') answerAsBefore(row, orderId, requestHash);
-    if (!row) throw new Error(`order ${orderId} was placed but has no row`);
-    sendData(res, 201, await orderJson(row));
-  });
-
-  router.get('/', allow('admin', 'customer'), async (req, res) => {
-    const query = parseInput('query', listOrdersQuery, req.query);
-    const principal = res.locals.principal;
-    const ownOnly = principal.role === 'customer';
-    if (ownOnly && query.customerId !== undefined && query.customerId !== principal.subject) {
-      throw new DomainError('FORBIDDEN', 'customers can list only their own orders');
-    }
-    const customerId = ownOnly ? principal.subject! : query.customerId;
-    const [rows, total] = await listOrderRows(db, { customerId, status: query.status }, query);
-    sendData(res, 200, await toOrderJson(db, rows, links), pageMeta(query, total));
-  });
-
-  router.get('/:orderId', allow('admin', 'customer'), async (req, res) => {
-    const { orderId } = parseInput('params', orderParams, req.params);
-    sendData(res, 200, await orderJson(await visibleOrder(res, orderId)));
-  });
-
-  // Pay and cancel are decided by the saga from its own state, never from the read model (which
-  // may be a moment behind): the saga serialises them with each other, the expiry and shipments.
-  router.post('/:orderId/payment', allow('admin', 'customer'), async (req, res) => {
-    const { orderId } = parseInput('params', orderParams, req.params);
-    const body = parseInput('body', paymentBody, req.body);
-    const payment = { paymentToken: body.paymentToken ?? null };
-    const keyed = keyedRequest(req, res, 'pay', orderId, payment);
-    await visibleOrder(res, orderId);
-    const status = await oncePerKey(db, keyed, async (repeat) => {
-      try {
-        await workflows.pay(orderId, payment, updateIdFor(keyed));
-      } catch (err) {
-        // The first answer was lost and the saga has since ended: what it left says whether it paid.
-        if (!(repeat && err instanceof SagaFinishedError && PAID.includes((await findOrderRow(db, orderId))!.status as OrderStatus))) {
-          throw err;
+        // A keyed repeat of an order that exists is answered from the database, whether its saga
+        // still runs or is long gone: nothing is started over an order already placed.
+        const earlier = key === undefined ? undefined : await findOrderRow(db, orderId);
+        if (earlier) {
+          answerAsBefore(earlier, orderId, requestHash);
+          return sendData(res, 201, await orderJson(earlier));
         }
-      }
-      return 200;
-    });
-    sendData(res, status, await currentOrder(orderId));
-  });
-
-  router.post('/:orderId/cancel', allow('admin', 'customer'), async (req, res) => {
-    const { orderId } = parseInput('params', orderParams, req.params);
-    const body = parseInput('body', cancelBody, req.body);
-    const cancel = { reason: body.reason ?? null };
-    const keyed = keyedRequest(req, res, 'cancel', orderId, cancel);
-    await visibleOrder(res, orderId);
-    const status = await oncePerKey(db, keyed, async (repeat) => {
-      try {
-        await workflows.cancel(orderId, cancel, updateIdFor(keyed));
-      } catch (err) {
-        if (!(repeat && err instanceof SagaFinishedError && (await findOrderRow(db, orderId))!.status === 'cancelled')) throw err;
-      }
-      return 200;
-    });
-    sendData(res, status, await currentOrder(orderId));
-  });
-
-  router.get('/:orderId/reservations', allow('admin', 'customer'), async (req, res) => {
-    const { orderId } = parseInput('params', orderParams, req.params);
-    await visibleOrder(res, orderId);
-    const reservations = await findReservations(db, orderId);
-    sendData(res, 200, reservations, { total: reservations.length });
-  });
-
-  router.get('/:orderId/delivery-orders', allow('admin', 'customer', 'warehouse'), async (req, res) => {
-    const { orderId } = parseInput('params', orderParams, req.params);
-    await visibleOrder(res, orderId);
-    const scope = warehouseScopeOf(res);
-    const rows = (await deliveryOrderRowsOf(db, orderId)).filter((row) => scope === undefined || row.warehouseId === scope);
-    const deliveries = await toDeliveryOrderJson(db, rows);
-    sendData(res, 200, deliveries, { total: deliveries.length });
-  });
-
-  return router;
+        // Unknown products or warehouses are bad input: refused before any saga starts. The customer
+        // and the voucher are the saga's to judge (its validateCustomer and redeemVoucher steps).
+        await catalogFor(db, body.items);
+        const placement = await workflows.place({
+          orderId,
+          ...request,
+          requestHash,
+          reservationTtlMs: config.RESERVATION_TTL,
+          paymentTimeoutMs: config.PAYMENT_TIMEOUT,
+          returnWindowMs: config.RETURN_WINDOW,
+        });
+        const row = await findOrderRow(db, orderId);
+        if (placement === 'closed') answerAsBefore(row, orderId, requestHash);
+        if (!row) throw new Error(`order ${orderId} was placed but has no row`);
+        sendData(res, 201, await orderJson(row));
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/orders',
+      summary: 'Orders, newest first (customers: their own)',
+      access: ['admin', 'customer'],
+      query: listOrdersQuery,
+      answers: [{ status: 200, data: z.array(order), meta: pageMetaSchema }],
+      errors: ['FORBIDDEN'],
+      handle: async ({ query }, res) => {
+        const principal = res.locals.principal;
+        const ownOnly = principal.role === 'customer';
+        if (ownOnly && query.customerId !== undefined && query.customerId !== principal.subject) {
+          throw new DomainError('FORBIDDEN', 'customers can list only their own orders');
+        }
+        const customerId = ownOnly ? principal.subject! : query.customerId;
+        const [rows, total] = await listOrderRows(db, { customerId, status: query.status }, query);
+        sendData(res, 200, await toOrderJson(db, rows, links), pageMeta(query, total));
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/orders/{orderId}',
+      summary: 'One order',
+      access: ['admin', 'customer'],
+      params: orderParams,
+      answers: [{ status: 200, data: order }],
+      errors: VISIBLE_ORDER_ERRORS,
+      handle: async ({ params: { orderId } }, res) => sendData(res, 200, await orderJson(await visibleOrder(res, orderId))),
+    }),
+    // Pay and cancel are decided by the saga from its own state, never from the read model (which
+    // may be a moment behind): the saga serialises them with each other, the expiry and shipments.
+    route({
+      method: 'post',
+      path: '/orders/{orderId}/payment',
+      summary: 'Pay: 200 with the order confirmed and its delivery orders created',
+      description: 'A declined card leaves the order payable until its deadline; so does a provider that did not answer (503).',
+      access: ['admin', 'customer'],
+      params: orderParams,
+      headers: idempotencyHeaders,
+      body: paymentBody,
+      answers: [{ status: 200, data: order }],
+      errors: [...VISIBLE_ORDER_ERRORS, 'PAYMENT_DECLINED', 'ORDER_NOT_PAYABLE', 'PAYMENT_UNAVAILABLE', 'IDEMPOTENCY_KEY_REUSED'],
+      handle: async ({ params: { orderId }, headers, body }, res) => {
+        const payment = { paymentToken: body.paymentToken ?? null };
+        const keyed = keyedRequest(res, headers['idempotency-key'], 'pay', orderId, payment);
+        await visibleOrder(res, orderId);
+        const status = await oncePerKey(db, keyed, async (repeat) => {
+          try {
+            await workflows.pay(orderId, payment, updateIdFor(keyed));
+          } catch (err) {
+            // The first answer was lost and the saga has since ended: what it left says whether it paid.
+            if (!(repeat && err instanceof SagaFinishedError && PAID.includes((await findOrderRow(db, orderId))!.status as OrderStatus))) {
+              throw err;
+            }
+          }
+          return 200;
+        });
+        sendData(res, status, await currentOrder(orderId));
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/orders/{orderId}/cancel',
+      summary: 'Cancel before shipment',
+      description:
+        'The stock is released (or, once paid, restocked with the payment refunded and the delivery orders ' +
+        'cancelled) before the answer.',
+      access: ['admin', 'customer'],
+      params: orderParams,
+      headers: idempotencyHeaders,
+      body: cancelBody,
+      answers: [{ status: 200, data: order }],
+      errors: [...VISIBLE_ORDER_ERRORS, 'ORDER_NOT_CANCELLABLE', 'IDEMPOTENCY_KEY_REUSED'],
+      handle: async ({ params: { orderId }, headers, body }, res) => {
+        const cancel = { reason: body.reason ?? null };
+        const keyed = keyedRequest(res, headers['idempotency-key'], 'cancel', orderId, cancel);
+        await visibleOrder(res, orderId);
+        const status = await oncePerKey(db, keyed, async (repeat) => {
+          try {
+            await workflows.cancel(orderId, cancel, updateIdFor(keyed));
+          } catch (err) {
+            if (!(repeat && err instanceof SagaFinishedError && (await findOrderRow(db, orderId))!.status === 'cancelled')) throw err;
+          }
+          return 200;
+        });
+        sendData(res, status, await currentOrder(orderId));
+      },
+    }),
+    orderListRoute(db, {
+      what: 'reservations',
+      summary: "The order's stock holds",
+      item: reservation,
+      read: (orderId) => findReservations(db, orderId),
+    }),
+    orderListRoute(db, {
+      what: 'delivery-orders',
+      summary: "The order's delivery orders (a scoped warehouse credential: its own warehouse's)",
+      item: deliveryOrder,
+      access: ['admin', 'customer', 'warehouse'],
+      read: async (orderId, res) => {
+        const scope = warehouseScopeOf(res);
+        const rows = (await deliveryOrderRowsOf(db, orderId)).filter((row) => scope === undefined || row.warehouseId === scope);
+        return toDeliveryOrderJson(db, rows);
+      },
+    }),
+  ];
 }
 
 /** Statuses of an order that was paid. */

@@ -48,8 +48,8 @@ export const relayedEvent = eventEnvelope.extend({
   lastError: z.string().nullable(),
 });
 
+/** `meta` of the feed besides the request id. */
 export const feedMeta = z.object({
-  requestId: z.string(),
   limit: z.number().int(),
   /** Pass as `after` to read on; the cursor you sent when nothing newer is there yet. */
   next: z.string().nullable(),
