@@ -301,12 +301,13 @@ export class FakeHoldBook {
 /**
  * Stock holds over an in-memory book, with the real activities' rules (a release or a conversion
  * of a hold that is not active changes nothing or refuses). `holdRefusal` refuses the reservation,
- * `convertGate` / `releaseGate` hold a conversion or a release until the test opens them.
+ * `convertGate` / `releaseGate` / `extendGate` hold a conversion, a release or an extension until
+ * the test opens them.
  */
 export function fakeHolds(
   log: CallLog,
   book: FakeHoldBook,
-  options: { holdRefusal?: DomainError; convertGate?: Gate; releaseGate?: Gate } = {},
+  options: { holdRefusal?: DomainError; convertGate?: Gate; releaseGate?: Gate; extendGate?: Gate } = {},
 ): HoldActivities {
   return {
     async reserveHold(input) {
@@ -328,6 +329,7 @@ export function fakeHolds(
     },
     async extendHold(holdId, expiresAt, extensions) {
       log.record('extendHold', [holdId, expiresAt, extensions]);
+      await options.extendGate?.pass();
       book.expiries.set(holdId, expiresAt);
     },
     async convertHold(holdId, order) {
@@ -351,6 +353,7 @@ export interface FakeActivityOptions {
   holdRefusal?: DomainError;
   convertGate?: Gate;
   releaseGate?: Gate;
+  extendGate?: Gate;
   /** Shared across workers of one test, so a hold can be followed across a restart. */
   holdBook?: FakeHoldBook;
   refusal?: DomainError;
@@ -402,6 +405,7 @@ export function fakeActivities(log: CallLog, options: FakeActivityOptions = {}):
       holdRefusal: options.holdRefusal,
       convertGate: options.convertGate,
       releaseGate: options.releaseGate,
+      extendGate: options.extendGate,
     }),
   };
 }
