@@ -21,6 +21,7 @@ import { orderLinks, type OrderLinks } from './read-models/order';
 import { customersRouter } from './routes/customers';
 import { deliveryOrdersRouter } from './routes/delivery-orders';
 import { eventsRouter } from './routes/events';
+import { holdsRouter } from './routes/holds';
 import { inventoryRouter } from './routes/inventory';
 import { operationsRouter } from './routes/operations';
 import { orderPaymentsRouter } from './routes/order-payments';
@@ -77,7 +78,8 @@ export function createApp(deps: AppDeps): express.Express {
   api.use(authenticated, ...jsonBody(deps.config.BODY_LIMIT));
   api.use('/products', productsRouter(routeDeps));
   api.use('/warehouses', warehousesRouter(routeDeps));
-  api.use('/inventory', inventoryRouter(routeDeps));
+  // Holds first: `/inventory/reservations/{id}` would otherwise be read as a level's `/{productId}/{warehouseId}`.
+  api.use('/inventory', holdsRouter(routeDeps), inventoryRouter(routeDeps));
   api.use('/customers', customersRouter(routeDeps));
   api.use('/vouchers', vouchersRouter(routeDeps));
   api.use(

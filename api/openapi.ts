@@ -14,6 +14,7 @@ import {
   movement,
 } from './schemas/inventory';
 import { customer, customerBody, customerParams } from './schemas/customers';
+import { extendBody, holdParams, releaseBody, reserveBody, stockHold } from './schemas/holds';
 import { eventEnvelope, eventParams, failedEventsQuery, feedMeta, feedQuery, relayedEvent } from './schemas/events';
 import {
   cancelBody,
@@ -176,6 +177,61 @@ const OPERATIONS: Operation[] = [
     body: availabilityBody,
     success: [{ status: 200, data: availability }],
     errors: [...INPUT, 'UNKNOWN_PRODUCT', 'UNKNOWN_WAREHOUSE'],
+  },
+  {
+    method: 'post',
+    path: '/inventory/reserve',
+    summary:
+      'Hold stock before an order exists (a checkout): 201 once it is held, for expiresIn seconds (default ' +
+      'RESERVATION_TTL, at most HOLD_MAX_TTL); lines without a warehouse are allocated as orders are. ' +
+      'Customers hold for themselves; admins name customerId',
+    roles: ['admin', 'customer'],
+    headers: idempotencyHeaders,
+    body: reserveBody,
+    success: [{ status: 201, data: stockHold }],
+    errors: [
+      ...INPUT,
+      'CUSTOMER_NOT_ALLOWED',
+      'INSUFFICIENT_INVENTORY',
+      'UNKNOWN_PRODUCT',
+      'UNKNOWN_WAREHOUSE',
+      'IDEMPOTENCY_KEY_REUSED',
+      'INVENTORY_UNAVAILABLE',
+    ],
+  },
+  {
+    method: 'get',
+    path: '/inventory/reservations/{reservationId}',
+    summary: "One stock hold (customers: their own; another customer's answers 404)",
+    roles: ['admin', 'customer'],
+    params: holdParams,
+    success: [{ status: 200, data: stockHold }],
+    errors: ['VALIDATION_ERROR', 'NOT_FOUND'],
+  },
+  {
+    method: 'post',
+    path: '/inventory/release',
+    summary:
+      'Give a stock hold back: 200 with the hold, also when it was already released or expired; ' +
+      '409 HOLD_NOT_ACTIVE once an order took it',
+    roles: ['admin', 'customer'],
+    headers: idempotencyHeaders,
+    body: releaseBody,
+    success: [{ status: 200, data: stockHold }],
+    errors: [...INPUT, 'NOT_FOUND', 'HOLD_NOT_ACTIVE', 'IDEMPOTENCY_KEY_REUSED', 'INVENTORY_UNAVAILABLE'],
+  },
+  {
+    method: 'post',
+    path: '/inventory/reservations/{reservationId}/extend',
+    summary:
+      'Push a stock hold\'s expiry out by `by` seconds (default RESERVATION_TTL), at most RESERVATION_MAX_EXTENSIONS ' +
+      'times and never past maxExpiresAt (its start + HOLD_MAX_TTL)',
+    roles: ['admin', 'customer'],
+    params: holdParams,
+    headers: idempotencyHeaders,
+    body: extendBody,
+    success: [{ status: 200, data: stockHold }],
+    errors: [...INPUT, 'NOT_FOUND', 'HOLD_NOT_ACTIVE', 'HOLD_NOT_EXTENDABLE', 'IDEMPOTENCY_KEY_REUSED', 'INVENTORY_UNAVAILABLE'],
   },
   {
     method: 'post',

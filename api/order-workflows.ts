@@ -89,23 +89,16 @@ export function createOrderWorkflows(config: Config, temporal: Client) {
         ],
         memo: { itemCount: input.items.length },
       });
-      try {
-        await bounded(placeMs, () =>
+      return decidedOrClosed(() =>
+        bounded(placeMs, () =>
           temporal.workflow.executeUpdateWithStart(placeOrderUpdate, {
             args: [{ requestHash: input.requestHash }],
             // Repeats of one request are one update: the saga's history stays the same size.
             updateId: `placeOrder:${input.requestHash}`,
             startWorkflowOperation: start,
           }),
-        );
-        return 'decided';
-      } catch (err) {
-        const alreadyClosed =
-          err instanceof WorkflowExecutionAlreadyStartedError ||
-          (isGrpcServiceError(err) && err.code === GRPC_ALREADY_EXISTS);
-        if (alreadyClosed) return 'closed';
-        throw err;
-      }
+        ),
+      );
     },
 
     async pay(orderId: string, request: PaymentRequest, options: UpdateOptions = {}): Promise<void> {
@@ -155,3 +148,19 @@ export function createOrderWorkflows(config: Config, temporal: Client) {
 }
 
 export type OrderWorkflows = ReturnType<typeof createOrderWorkflows>;
+
+/**
+ * Runs an Update-with-Start: `decided` once the workflow answered, `closed` when a workflow with
+ * that id has already ended (the start is refused and the caller answers from the database).
+ */
+export async function decidedOrClosed(updateWithStart: () => Promise<unknown>): Promise<Placement> {
+  try {
+    await updateWithStart();
+    return 'decided';
+  } catch (err) {
+    const alreadyClosed =
+      err instanceof WorkflowExecutionAlreadyStartedError || (isGrpcServiceError(err) && err.code === GRPC_ALREADY_EXISTS);
+    if (alreadyClosed) return 'closed';
+    throw err;
+  }
+}

@@ -8,18 +8,19 @@ import { voucherCode } from './vouchers';
 
 export const MAX_ORDER_ITEMS = 100;
 
+/** One line a client asks for, of an order or a stock hold. */
+export const requestedLine = z.strictObject({
+  productId: catalogId,
+  /** Omitted: the server allocates, by warehouse priority, splitting the line if it must. */
+  warehouseId: catalogId.optional(),
+  quantity,
+});
+
 export const placeOrderBody = z.strictObject({
   /** Required for admins; customers may omit it (it comes from their credential). */
   customerId: catalogId.optional(),
   items: z
-    .array(
-      z.strictObject({
-        productId: catalogId,
-        /** Omitted: the server allocates, by warehouse priority, splitting the line if it must. */
-        warehouseId: catalogId.optional(),
-        quantity,
-      }),
-    )
+    .array(requestedLine)
     .min(1, 'an order needs at least one item')
     .max(MAX_ORDER_ITEMS, `an order has at most ${MAX_ORDER_ITEMS} items`),
   shippingAddress: z.string().trim().min(1).max(500),
