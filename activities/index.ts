@@ -2,6 +2,7 @@ import type { Db } from '../db/client';
 import { createCustomerActivities } from './customers';
 import { rejectingPoisonInputs } from './database-rejection';
 import { createDeliveryActivities } from './delivery';
+import { createHoldActivities } from './holds';
 import { createInventoryActivities } from './inventory';
 import { createOrderActivities } from './orders';
 import type { PaymentProvider } from './payment-provider';
@@ -21,6 +22,7 @@ export interface ActivityDeps {
 export function createActivities({ db, paymentProvider }: ActivityDeps) {
   return rejectingPoisonInputs({
     ...createInventoryActivities(db),
+    ...createHoldActivities(db),
     ...createPaymentActivities(db, paymentProvider),
     ...createOrderActivities(db),
     ...createDeliveryActivities(db),

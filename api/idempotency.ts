@@ -15,6 +15,11 @@ export function orderIdForIdempotencyKey(principal: Principal, key: string): str
   return nameBasedUuid(['order', callerOf(principal), key]);
 }
 
+/** The hold id a keyed POST /inventory/reserve lands on: per caller and key, like an order's. */
+export function holdIdForIdempotencyKey(principal: Principal, key: string): string {
+  return nameBasedUuid(['hold', callerOf(principal), key]);
+}
+
 /** The return id a keyed POST /orders/{id}/returns lands on: per caller, order and key. */
 export function returnIdForIdempotencyKey(principal: Principal, orderId: string, key: string): string {
   return nameBasedUuid(['return', callerOf(principal), orderId, key]);

@@ -12,6 +12,7 @@ import { DomainError, type ErrorCode } from '../domain/errors';
 import { workflowIdFor } from '../domain/order';
 import {
   cancelUpdate,
+  extendReservationUpdate,
   CustomerIdAttribute,
   deliverUpdate,
   ORDER_WORKFLOW_TYPE,
@@ -21,6 +22,7 @@ import {
   returnUpdate,
   shipUpdate,
   type CancelRequest,
+  type ExtendReservationRequest,
   type PaymentRequest,
   type PlaceOrderInput,
   type ReturnOutcome,
@@ -89,28 +91,28 @@ export function createOrderWorkflows(config: Config, temporal: Client) {
         ],
         memo: { itemCount: input.items.length },
       });
-      try {
-        await bounded(placeMs, () =>
+      return decidedOrClosed(() =>
+        bounded(placeMs, () =>
           temporal.workflow.executeUpdateWithStart(placeOrderUpdate, {
             args: [{ requestHash: input.requestHash }],
             // Repeats of one request are one update: the saga's history stays the same size.
             updateId: `placeOrder:${input.requestHash}`,
             startWorkflowOperation: start,
           }),
-        );
-        return 'decided';
-      } catch (err) {
-        const alreadyClosed =
-          err instanceof WorkflowExecutionAlreadyStartedError ||
-          (isGrpcServiceError(err) && err.code === GRPC_ALREADY_EXISTS);
-        if (alreadyClosed) return 'closed';
-        throw err;
-      }
+        ),
+      );
     },
 
     async pay(orderId: string, request: PaymentRequest, options: UpdateOptions = {}): Promise<void> {
       await whileRunning(orderId, 'ORDER_NOT_PAYABLE', payMs, (handle) =>
         handle.executeUpdate(payUpdate, { args: [request], ...options }),
+      );
+    },
+
+    /** Pushes an unpaid order's reservation out; the saga answers with its new expiry. */
+    async extendReservation(orderId: string, request: ExtendReservationRequest, options: UpdateOptions = {}): Promise<void> {
+      await whileRunning(orderId, 'RESERVATION_NOT_EXTENDABLE', updateMs, (handle) =>
+        handle.executeUpdate(extendReservationUpdate, { args: [request], ...options }),
       );
     },
 
@@ -155,3 +157,19 @@ export function createOrderWorkflows(config: Config, temporal: Client) {
 }
 
 export type OrderWorkflows = ReturnType<typeof createOrderWorkflows>;
+
+/**
+ * Runs an Update-with-Start: `decided` once the workflow answered, `closed` when a workflow with
+ * that id has already ended (the start is refused and the caller answers from the database).
+ */
+export async function decidedOrClosed(updateWithStart: () => Promise<unknown>): Promise<Placement> {
+  try {
+    await updateWithStart();
+    return 'decided';
+  } catch (err) {
+    const alreadyClosed =
+      err instanceof WorkflowExecutionAlreadyStartedError || (isGrpcServiceError(err) && err.code === GRPC_ALREADY_EXISTS);
+    if (alreadyClosed) return 'closed';
+    throw err;
+  }
+}

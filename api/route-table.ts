@@ -4,6 +4,7 @@ import { customersRoutes } from './routes/customers';
 import { deliveryOrdersRoutes } from './routes/delivery-orders';
 import { documentationRoutes } from './routes/documentation';
 import { eventsRoutes } from './routes/events';
+import { holdsRoutes } from './routes/holds';
 import { inventoryRoutes } from './routes/inventory';
 import { operationsRoutes } from './routes/operations';
 import { orderPaymentsRoutes } from './routes/order-payments';
@@ -35,6 +36,7 @@ export function routeTable(deps: RouteDeps): Route[] {
     ...productsRoutes(deps),
     ...warehousesRoutes(deps),
     ...inventoryRoutes(deps),
+    ...holdsRoutes(deps),
     ...customersRoutes(deps),
     ...vouchersRoutes(deps),
     ...ordersRoutes(deps),

@@ -8,8 +8,8 @@ export interface KeyedRequest {
   /** The credential's subject (`role:subject`): keys are scoped to it. */
   caller: string;
   key: string;
-  operation: 'place' | 'pay' | 'cancel' | 'return' | 'ship' | 'deliver';
-  /** The resource it acts on (an order or delivery order id). */
+  operation: 'place' | 'pay' | 'cancel' | 'return' | 'ship' | 'deliver' | 'hold' | 'release' | 'extend' | 'extend-reservation';
+  /** The resource it acts on (an order, delivery order or stock hold id). */
   target: string;
   /** Fingerprint of the body. */
   requestHash: string;

@@ -12,6 +12,8 @@ export interface Movement {
   /** The admin's words for an adjustment; null otherwise. */
   note: string | null;
   orderId: string | null;
+  /** The stock hold whose units moved; null otherwise. */
+  holdId: string | null;
   at: Date;
 }
 
@@ -40,6 +42,7 @@ export async function listMovements(db: Db, input: ListMovementsInput): Promise<
           reason: inventoryMovements.reason,
           note: inventoryMovements.note,
           orderId: inventoryMovements.orderId,
+          holdId: inventoryMovements.holdId,
           at: inventoryMovements.createdAt,
         })
         .from(inventoryMovements)

@@ -119,12 +119,53 @@ export const orderItems = pgTable(
   ],
 );
 
-/** One hold per order, product and warehouse; `reserved` changes only together with these rows. */
+/**
+ * A checkout's stock held before any order exists (POST /inventory/reserve), by a StockHoldWorkflow
+ * of its own. Its units are stock_reservations rows with its `hold_id`; when an order adopts the
+ * hold, those very rows get the order's id (the hold ends `converted`), so the units are never free
+ * in between.
+ */
+export const stockHolds = pgTable(
+  'stock_holds',
+  {
+    id: uuid('id').primaryKey(),
+    customerId: text('customer_id').notNull(),
+    status: text('status').notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    /** How many times the hold was extended (at most RESERVATION_MAX_EXTENSIONS). */
+    extensions: integer('extensions').notNull().default(0),
+    /** Creation + HOLD_MAX_TTL: no extension goes past it. */
+    maxExpiresAt: timestamp('max_expires_at', { withTimezone: true }).notNull(),
+    /** The caller's own notes (a cart id), returned as given. */
+    metadata: jsonb('metadata').notNull().default({}),
+    /** The order that adopted the hold, once it is `converted`. */
+    convertedOrderId: uuid('converted_order_id').references(() => orders.id),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('stock_holds_customer_created_idx').on(t.customerId, t.createdAt.desc()),
+    check('stock_holds_status_check', sql`${t.status} IN ('active', 'released', 'expired', 'converted')`),
+    check('stock_holds_extensions_check', sql`${t.extensions} >= 0`),
+    check('stock_holds_expiry_check', sql`${t.expiresAt} <= ${t.maxExpiresAt}`),
+    check(
+      'stock_holds_converted_check',
+      sql`(${t.status} = 'converted') = (${t.convertedOrderId} IS NOT NULL)`,
+    ),
+  ],
+);
+
+/**
+ * One hold per owner, product and warehouse; `reserved` changes only together with these rows.
+ * The owner is an order, or a stock hold (`hold_id`, no order yet); a converted hold's rows carry
+ * both: the order owns them, the hold says where they came from.
+ */
 export const stockReservations = pgTable(
   'stock_reservations',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    orderId: uuid('order_id').notNull().references(() => orders.id),
+    orderId: uuid('order_id').references(() => orders.id),
+    holdId: uuid('hold_id').references(() => stockHolds.id),
     productId: text('product_id').notNull(),
     warehouseId: text('warehouse_id').notNull(),
     quantity: integer('quantity').notNull(),
@@ -135,8 +176,10 @@ export const stockReservations = pgTable(
   },
   (t) => [
     unique('stock_reservations_order_line_key').on(t.orderId, t.productId, t.warehouseId),
+    unique('stock_reservations_hold_line_key').on(t.holdId, t.productId, t.warehouseId),
     index('stock_reservations_level_status_idx').on(t.productId, t.warehouseId, t.status),
     check('stock_reservations_quantity_check', sql`${t.quantity} > 0`),
+    check('stock_reservations_owner_check', sql`${t.orderId} IS NOT NULL OR ${t.holdId} IS NOT NULL`),
   ],
 );
 
@@ -153,6 +196,8 @@ export const inventoryMovements = pgTable(
     /** The admin's own words for an adjustment ("damaged"); `reason` stays the ledger's category. */
     note: text('note'),
     orderId: uuid('order_id'),
+    /** The stock hold whose units moved (a hold's reservation, release, expiry or conversion). */
+    holdId: uuid('hold_id'),
     createdAt: createdAt(),
   },
   (t) => [index('inventory_movements_level_idx').on(t.productId, t.warehouseId, t.id.desc())],

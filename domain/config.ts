@@ -87,12 +87,12 @@ const settingsSchema = z.object({
   TEMPORAL_UI_URL: z.string().url().default('http://localhost:8233'),
   TASK_QUEUE: z.string().min(1).default('orders'),
   RESERVATION_TTL: duration('15m'),
+  /** The longest a stock hold (or an unpaid order's reservation) lives from its start, extensions included. */
+  HOLD_MAX_TTL: duration('2h'),
+  /** How many times a stock hold (or an unpaid order's reservation) may be extended. */
+  RESERVATION_MAX_EXTENSIONS: z.coerce.number().int().min(0).max(100).default(1),
   PAYMENT_TIMEOUT: duration('5s'),
   RETURN_WINDOW: duration('30d'),
-  /** The longest any hold of stock may last from its start, extensions included. */
-  HOLD_MAX_TTL: duration('2h'),
-  /** How many times a shopper may push an unpaid order's (or a hold's) expiry out. */
-  RESERVATION_MAX_EXTENSIONS: z.coerce.number().int().min(0).max(100).default(1),
   API_KEYS: z.string().optional(),
   JWT_SECRET: z.string().min(1).optional(),
   JWT_JWKS_URL: z.string().url().optional(),
@@ -138,6 +138,13 @@ export const configSchema = settingsSchema
     // The relay repeats an event whose ack it never saw after at most this long (a lost ack's
     // timeout, the longest backoff, a standby taking over); JetStream must still remember its id.
     const longestRetryGapMs = config.OUTBOX_PUBLISH_TIMEOUT + config.OUTBOX_MAX_BACKOFF + RELAY_TAKEOVER_MS;
+    if (config.HOLD_MAX_TTL < config.RESERVATION_TTL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['HOLD_MAX_TTL'],
+        message: `must be at least RESERVATION_TTL (${config.RESERVATION_TTL} ms), the default length of a stock hold`,
+      });
+    }
     if (config.NATS_DUPLICATE_WINDOW <= longestRetryGapMs) {
       ctx.addIssue({
         code: 'custom',

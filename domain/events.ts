@@ -103,10 +103,24 @@ export interface StockMovedData extends LevelData {
   reason: MovementReason;
   deltaOnHand: number;
   deltaReserved: number;
-  /** The order whose saga moved the stock; null for admin changes. */
+  /** The order whose saga moved the stock; null for admin changes and stock holds. */
   orderId: string | null;
+  /** The stock hold whose units moved; present only on a hold's events. */
+  holdId?: string;
   /** The admin's words for an adjustment ("damaged"); null otherwise. */
   note: string | null;
+}
+
+/**
+ * `inventory.hold_converted`: an order adopted a stock hold; the hold's units at this level are now
+ * the order's reservation (reserved is unchanged, so deltas are 0).
+ */
+export interface HoldConvertedData extends StockMovedData {
+  reason: 'conversion';
+  orderId: string;
+  holdId: string;
+  /** Units that passed from the hold to the order at this level. */
+  quantity: number;
 }
 
 /** `inventory.low_stock` (available fell to the threshold or below) and `inventory.out_of_stock` (to 0). */
@@ -147,6 +161,7 @@ export interface EventDataByType {
   'inventory.committed': StockMovedData;
   'inventory.restocked': StockMovedData;
   'inventory.adjusted': StockMovedData;
+  'inventory.hold_converted': HoldConvertedData;
   'inventory.low_stock': StockAlertData;
   'inventory.out_of_stock': StockAlertData;
   'delivery_order.created': DeliveryOrderCreatedData;
@@ -173,6 +188,7 @@ export const EVENT_TYPES = [
   'inventory.committed',
   'inventory.restocked',
   'inventory.adjusted',
+  'inventory.hold_converted',
   'inventory.low_stock',
   'inventory.out_of_stock',
   'delivery_order.created',

@@ -18,6 +18,8 @@ export interface LevelChange {
   deltaReserved: number;
   reason: MovementReason;
   orderId: string | null;
+  /** The stock hold whose units moved, for a hold's reservation, release or expiry. */
+  holdId?: string | null;
   note?: string | null;
   /** The threshold before the change, when the change also set a new one. */
   lowStockThresholdBefore?: number;
@@ -30,14 +32,7 @@ export interface LevelChange {
 export function levelEvents(change: LevelChange, correlationId: string | null): NewEvent[] {
   const { level } = change;
   const subject = levelSubject(level.productId, level.warehouseId);
-  const after: LevelData = {
-    productId: level.productId,
-    warehouseId: level.warehouseId,
-    onHand: level.onHand,
-    reserved: level.reserved,
-    available: level.onHand - level.reserved,
-    lowStockThreshold: level.lowStockThreshold,
-  };
+  const after = levelData(level);
   const before: LevelCounts = {
     onHand: level.onHand - change.deltaOnHand,
     reserved: level.reserved - change.deltaReserved,
@@ -57,6 +52,7 @@ export function levelEvents(change: LevelChange, correlationId: string | null): 
               deltaOnHand: change.deltaOnHand,
               deltaReserved: change.deltaReserved,
               orderId: change.orderId,
+              ...(change.holdId ? { holdId: change.holdId } : {}),
               note: change.note ?? null,
             },
           },
@@ -65,4 +61,30 @@ export function levelEvents(change: LevelChange, correlationId: string | null): 
     (alert): NewEvent => ({ type: `inventory.${alert}`, subject, correlationId, data: after }),
   );
   return [...moved, ...alerts];
+}
+
+/** A level as every stock event reports it. */
+function levelData(level: LevelCounts & { productId: string; warehouseId: string }): LevelData {
+  return {
+    productId: level.productId,
+    warehouseId: level.warehouseId,
+    onHand: level.onHand,
+    reserved: level.reserved,
+    available: level.onHand - level.reserved,
+    lowStockThreshold: level.lowStockThreshold,
+  };
+}
+
+/** `inventory.hold_converted`: a hold's units at one level became an order's reservation. */
+export function holdConvertedEvent(
+  conversion: { level: LevelCounts & { productId: string; warehouseId: string }; holdId: string; orderId: string; quantity: number },
+  correlationId: string | null,
+): NewEvent {
+  const { level, holdId, orderId, quantity } = conversion;
+  return {
+    type: 'inventory.hold_converted',
+    subject: levelSubject(level.productId, level.warehouseId),
+    correlationId,
+    data: { ...levelData(level), reason: 'conversion', deltaOnHand: 0, deltaReserved: 0, orderId, holdId, quantity, note: null },
+  };
 }

@@ -27,7 +27,9 @@ export type MovementReason =
   | 'expiry'
   | 'commit'
   | 'restock'
-  | 'return';
+  | 'return'
+  /** A stock hold's units passed to the order that adopted it: reserved stays as it was. */
+  | 'conversion';
 
 /**
  * Sums an order's demand per (product, warehouse) and sorts it in the one lock order every

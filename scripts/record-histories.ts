@@ -5,13 +5,22 @@
  * workflow, and commit what it writes to test/fixtures/histories/. Keep the histories of the
  * previous workflow versions beside them (as `v1-<name>.json`, `v2-<name>.json`, ...), so the
  * replay test goes on proving that sagas started before each change still replay.
+ *
+ * `npm run record:histories -- <name>...` records only the named scenarios (e.g. the stock holds'
+ * `stock-hold-released stock-hold-adopted`), leaving every other history as it is.
  */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { holdWorkflowIdFor } from '../domain/holds';
 import { workflowIdFor } from '../domain/order';
+import { createInventoryActivities, type ReserveStockInput } from '../activities/inventory';
+import { createOrderActivities } from '../activities/orders';
+import { holdIdForIdempotencyKey } from '../api/idempotency';
+import { adoptHoldUpdate } from '../workflows/stock-hold-messages';
 import { KEYS, startStack, type Stack } from '../test/support/stack';
 import { runTeardown } from '../test/support/teardown';
 
@@ -186,6 +195,64 @@ const scenarios: Record<string, Scenario> = {
   },
 };
 
+interface HoldJson {
+  reservationId: string;
+  status: string;
+}
+
+/** Stock holds (StockHoldWorkflow); each returns the hold's id. */
+const holdScenarios: Record<string, Scenario> = {
+  async 'stock-hold-released'(api) {
+    const holdId = await api.hold(2);
+    await api.expect(200, 'POST', `/inventory/reservations/${holdId}/extend`, { by: 60 });
+    await api.expect(409, 'POST', `/inventory/reservations/${holdId}/extend`, { by: 60 });
+    await api.expect(200, 'POST', '/inventory/release', { reservationId: holdId });
+    await api.untilHoldClosed(holdId);
+    return holdId;
+  },
+  async 'stock-hold-expired'(api) {
+    const holdId = await api.hold(1, 1);
+    await api.untilHoldClosed(holdId); // its timer gives the units back
+    return holdId;
+  },
+  async 'stock-hold-rejected'(api) {
+    // Keyed, so the refused hold's id (and workflow) is known: nothing is written for a refusal.
+    const key = `record-${randomUUID()}`;
+    const refused = await api.call('POST', '/inventory/reserve', api.holdBody(10_000), KEYS.admin, { 'Idempotency-Key': key });
+    assert.equal(refused.status, 409, JSON.stringify(refused.body));
+    const holdId = holdIdForIdempotencyKey({ role: 'admin', subject: null, method: 'api-key' }, key);
+    await api.untilHoldClosed(holdId);
+    return holdId;
+  },
+  async 'stock-hold-adopted'(api) {
+    // What an order saga's adoptHold activity sends: the order is placed on the hold's units.
+    const holdId = await api.hold(2);
+    const order: ReserveStockInput = {
+      orderId: randomUUID(),
+      customerId: CUSTOMER,
+      quote: { lines: [{ productId: PRODUCT, warehouseId: null, quantity: 2, unitPrice: 1999, lineTotal: 3998 }], subtotal: 3998, discount: 0, total: 3998, currency: 'USD' },
+      shippingAddress: '1 Main St',
+      voucherCode: null,
+      requestHash: 'recorded-adoption',
+      expiresAt: new Date(Date.now() + 60_000).toISOString(),
+    };
+    await api.holdWorkflow(holdId).executeUpdate(adoptHoldUpdate, { args: [order], updateId: `adopt:${order.orderId}` });
+    assert.equal((await api.expect<HoldJson>(200, 'GET', `/inventory/reservations/${holdId}`)).status, 'converted');
+    await api.untilHoldClosed(holdId);
+    // No saga follows this order: it is cancelled by hand so the books balance.
+    await createInventoryActivities(api.stack.database.db).releaseStock(order.orderId, 'cancelled');
+    await createOrderActivities(api.stack.database.db).setOrderStatus(order.orderId, 'cancelled', 'recorded without a saga');
+    return holdId;
+  },
+  async 'stock-hold-workflow-cancelled'(api) {
+    const holdId = await api.hold(1);
+    await api.holdWorkflow(holdId).cancel(); // support staff in the Web UI
+    await api.untilHoldClosed(holdId);
+    assert.equal((await api.expect<HoldJson>(200, 'GET', `/inventory/reservations/${holdId}`)).status, 'released');
+    return holdId;
+  },
+};
+
 /** Need a short RESERVATION_TTL, so they run on a stack of their own. */
 const expiryScenarios: Record<string, Scenario> = {
   async expiry(api) {
@@ -205,10 +272,10 @@ const expiryScenarios: Record<string, Scenario> = {
 class OrderApi {
   constructor(readonly stack: Stack) {}
 
-  async call(method: string, path: string, body?: unknown, key: string = KEYS.admin): Promise<ApiAnswer> {
+  async call(method: string, path: string, body?: unknown, key: string = KEYS.admin, headers: Record<string, string> = {}): Promise<ApiAnswer> {
     const response = await fetch(`${this.stack.api}${path}`, {
       method,
-      headers: { 'X-API-Key': key, 'Content-Type': 'application/json' },
+      headers: { 'X-API-Key': key, 'Content-Type': 'application/json', ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     return { status: response.status, body: (await response.json()) as ApiAnswer['body'] };
@@ -273,6 +340,23 @@ class OrderApi {
     throw new Error('no order lost the race at the reservation in 20 rounds');
   }
 
+  holdBody(quantity: number, expiresIn?: number) {
+    return { customerId: CUSTOMER, items: [{ productId: PRODUCT, quantity }], ...(expiresIn ? { expiresIn } : {}) };
+  }
+
+  /** Holds `quantity` mugs for the customer; returns the hold's id. */
+  async hold(quantity: number, expiresIn?: number): Promise<string> {
+    return (await this.expect<HoldJson>(201, 'POST', '/inventory/reserve', this.holdBody(quantity, expiresIn))).reservationId;
+  }
+
+  holdWorkflow(holdId: string): WorkflowHandle {
+    return this.stack.client.workflow.getHandle(holdWorkflowIdFor(holdId));
+  }
+
+  async untilHoldClosed(holdId: string): Promise<void> {
+    await this.untilWorkflowClosed(this.holdWorkflow(holdId));
+  }
+
   async place(quantity: number): Promise<string> {
     const order = await this.expect<OrderJson>(201, 'POST', '/orders', this.orderBody(quantity));
     return order.id;
@@ -301,27 +385,39 @@ class OrderApi {
 
   /** Waits until the saga has closed, however it ended. */
   async untilClosed(orderId: string): Promise<void> {
-    await this.saga(orderId)
-      .result()
-      .catch(() => undefined);
-    const { status } = await this.saga(orderId).describe();
+    await this.untilWorkflowClosed(this.saga(orderId));
+  }
+
+  async untilWorkflowClosed(handle: WorkflowHandle): Promise<void> {
+    await handle.result().catch(() => undefined);
+    const { status } = await handle.describe();
     assert.notEqual(status.name, 'RUNNING');
   }
 
-  async record(name: string, orderId: string): Promise<void> {
-    const history = await this.saga(orderId).fetchHistory();
+  async record(name: string, handle: WorkflowHandle): Promise<void> {
+    const history = await handle.fetchHistory();
     const file = join(HISTORIES_DIR, `${name}.json`);
     writeFileSync(file, `${historyToJSON(history)}\n`);
     console.log(`[record] ${name}: ${history.events?.length ?? 0} events → ${file}`);
   }
 }
 
-async function recordOn(stack: Stack, toRecord: Record<string, Scenario>): Promise<void> {
+/** The scenarios named on the command line, or all of them. */
+const wanted = new Set(process.argv.slice(2));
+
+async function recordOn(
+  startRecordingStack: () => Promise<Stack>,
+  scenarios: Record<string, Scenario>,
+  workflowOf: (api: OrderApi, id: string) => WorkflowHandle = (api, orderId) => api.saga(orderId),
+): Promise<void> {
+  const toRecord = Object.entries(scenarios).filter(([name]) => wanted.size === 0 || wanted.has(name));
+  if (toRecord.length === 0) return;
+  const stack = await startRecordingStack();
   const api = new OrderApi(stack);
   try {
     await api.seedCatalog();
-    for (const [name, scenario] of Object.entries(toRecord)) {
-      await api.record(name, await scenario(api));
+    for (const [name, scenario] of toRecord) {
+      await api.record(name, workflowOf(api, await scenario(api)));
     }
   } finally {
     await stack.stop();
@@ -332,9 +428,10 @@ async function main(): Promise<void> {
   mkdirSync(HISTORIES_DIR, { recursive: true });
   try {
     // Payments answer (or are given up on) within a second, so lost charges record quickly.
-    await recordOn(await startStack({ env: { RETURN_WINDOW, PAYMENT_TIMEOUT: '1s' } }), scenarios);
+    await recordOn(() => startStack({ env: { RETURN_WINDOW, PAYMENT_TIMEOUT: '1s' } }), scenarios);
     // Long enough for the three unanswered attempts of a lost charge before the hold lapses.
-    await recordOn(await startStack({ env: { RESERVATION_TTL: '8s', PAYMENT_TIMEOUT: '1s' } }), expiryScenarios);
+    await recordOn(() => startStack({ env: { RESERVATION_TTL: '8s', PAYMENT_TIMEOUT: '1s' } }), expiryScenarios);
+    await recordOn(() => startStack(), holdScenarios, (api, holdId) => api.holdWorkflow(holdId));
   } finally {
     await runTeardown();
   }

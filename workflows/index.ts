@@ -1,2 +1,3 @@
-/** The worker bundles this module: every workflow the order service runs. */
+/** The worker bundles this module: every workflow the order service runs: order sagas and stock holds. */
 export { orderWorkflow } from './order';
+export { stockHoldWorkflow } from './stock-hold';

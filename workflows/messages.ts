@@ -15,7 +15,11 @@ export const ORDER_WORKFLOW_TYPE = 'orderWorkflow';
 /** Search attributes the Web UI filters sagas by; registered on the server at start-up. */
 export const OrderStatusAttribute = defineSearchAttributeKey('OrderStatus', SearchAttributeType.KEYWORD);
 export const CustomerIdAttribute = defineSearchAttributeKey('CustomerId', SearchAttributeType.KEYWORD);
-export const ORDER_SEARCH_ATTRIBUTES = [OrderStatusAttribute, CustomerIdAttribute];
+/** A stock hold's status, and its id (on the hold's workflow, and on an order's saga placed from it). */
+export const HoldStatusAttribute = defineSearchAttributeKey('HoldStatus', SearchAttributeType.KEYWORD);
+export const HoldIdAttribute = defineSearchAttributeKey('HoldId', SearchAttributeType.KEYWORD);
+/** Every search attribute the service's workflows set (orders and stock holds). */
+export const ORDER_SEARCH_ATTRIBUTES = [OrderStatusAttribute, CustomerIdAttribute, HoldStatusAttribute, HoldIdAttribute];
 
 /** The workflow's input: one saga per order, id `order-<orderId>`. */
 export interface PlaceOrderInput extends OrderRequest {

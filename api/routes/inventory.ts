@@ -132,6 +132,7 @@ function toMovementJson(movement: Movement): MovementJson {
     reason: movement.reason,
     ...(movement.note === null ? {} : { note: movement.note }),
     ...(movement.orderId === null ? {} : { orderId: movement.orderId }),
+    ...(movement.holdId === null ? {} : { holdId: movement.holdId }),
     at: movement.at.toISOString(),
   };
 }

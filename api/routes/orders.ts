@@ -28,12 +28,14 @@ import { deliveryOrder } from '../schemas/delivery-orders';
 import { orderParams } from '../schemas/ids';
 import {
   cancelBody,
+  extendReservationBody,
   idempotencyHeaders,
   listOrdersQuery,
   order,
   paymentBody,
   placeOrderBody,
   reservation,
+  reservationExtension,
 } from '../schemas/orders';
 
 /** Orders: customers place and manage their own; admins any. Every change goes through the saga. */
@@ -101,6 +103,7 @@ export function ordersRoutes({ config, database: { db }, workflows, links }: Rou
           reservationTtlMs: config.RESERVATION_TTL,
           paymentTimeoutMs: config.PAYMENT_TIMEOUT,
           returnWindowMs: config.RETURN_WINDOW,
+          extensions: { maxTotalMs: config.HOLD_MAX_TTL, maxCount: config.RESERVATION_MAX_EXTENSIONS },
         });
         const row = await findOrderRow(db, orderId);
         if (placement === 'closed') answerAsBefore(row, orderId, requestHash);
@@ -166,6 +169,37 @@ export function ordersRoutes({ config, database: { db }, workflows, links }: Rou
           return 200;
         });
         sendData(res, status, await currentOrder(orderId));
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/orders/{orderId}/extend-reservation',
+      summary: "Push an unpaid order's reservation out by `by` seconds (default RESERVATION_TTL)",
+      description:
+        'At most RESERVATION_MAX_EXTENSIONS times and never past HOLD_MAX_TTL from placing; decided by the saga, ' +
+        'so it never races the expiry, a payment or a cancel. A payment that starts in the last minute extends ' +
+        'the reservation once by itself.',
+      access: ['admin', 'customer'],
+      params: orderParams,
+      headers: idempotencyHeaders,
+      body: extendReservationBody,
+      answers: [{ status: 200, data: reservationExtension }],
+      errors: [...VISIBLE_ORDER_ERRORS, 'RESERVATION_NOT_EXTENDABLE', 'IDEMPOTENCY_KEY_REUSED'],
+      handle: async ({ params: { orderId }, headers, body }, res) => {
+        const extension = { byMs: (body.by ?? config.RESERVATION_TTL / 1000) * 1000 };
+        const keyed = keyedRequest(res, headers['idempotency-key'], 'extend-reservation', orderId, extension);
+        await visibleOrder(res, orderId);
+        await oncePerKey(db, keyed, async () => {
+          await workflows.extendReservation(orderId, extension, updateIdFor(keyed));
+          return 200;
+        });
+        // The saga's activity wrote the new expiry before the update answered.
+        const row = (await findOrderRow(db, orderId))!;
+        if (row.status !== 'awaiting_payment' || !row.reservationExpiresAt) {
+          // A keyed repeat whose first answer was lost, the order since paid or ended.
+          throw new DomainError('RESERVATION_NOT_EXTENDABLE', `order ${orderId} is ${row.status}, not awaiting payment`);
+        }
+        sendData(res, 200, { orderId, status: row.status, expiresAt: row.reservationExpiresAt.toISOString() });
       },
     }),
     route({

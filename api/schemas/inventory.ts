@@ -43,12 +43,14 @@ export const movement = z.object({
   id: z.number().int(),
   deltaOnHand: z.number().int(),
   deltaReserved: z.number().int(),
-  /** stock_set, adjustment, reservation, release, expiry, commit, restock or return. */
-  reason: z.string().describe('stock_set, adjustment, reservation, release, expiry, commit, restock or return'),
+  /** stock_set, adjustment, reservation, release, expiry, commit, restock, return or conversion. */
+  reason: z.string().describe('stock_set, adjustment, reservation, release, expiry, commit, restock, return or conversion (a hold adopted by an order)'),
   /** An adjustment's reason in the admin's words ("damaged"); absent otherwise. */
   note: z.string().optional().describe("an adjustment's reason as the admin gave it"),
   /** The order whose saga moved the stock; absent for admin changes. */
   orderId: z.uuid().optional().describe('the order whose saga moved the stock; absent for admin changes'),
+  /** The stock hold whose units moved (its reservation, release, expiry, or conversion to the order). */
+  holdId: z.uuid().optional().describe('the stock hold whose units moved; absent otherwise'),
   at: timestamp,
 });
 

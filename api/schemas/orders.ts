@@ -8,18 +8,19 @@ import { voucherCode } from './vouchers';
 
 export const MAX_ORDER_ITEMS = 100;
 
+/** One line a client asks for, of an order or a stock hold. */
+export const requestedLine = z.strictObject({
+  productId: catalogId,
+  /** Omitted: the server allocates, by warehouse priority, splitting the line if it must. */
+  warehouseId: catalogId.optional(),
+  quantity,
+});
+
 export const placeOrderBody = z.strictObject({
   /** Required for admins; customers may omit it (it comes from their credential). */
   customerId: catalogId.optional(),
   items: z
-    .array(
-      z.strictObject({
-        productId: catalogId,
-        /** Omitted: the server allocates, by warehouse priority, splitting the line if it must. */
-        warehouseId: catalogId.optional(),
-        quantity,
-      }),
-    )
+    .array(requestedLine)
     .min(1, 'an order needs at least one item')
     .max(MAX_ORDER_ITEMS, `an order has at most ${MAX_ORDER_ITEMS} items`),
   shippingAddress: z.string().trim().min(1).max(500),
@@ -76,6 +77,21 @@ export const order = z.object({
   createdAt: timestamp,
   updatedAt: timestamp,
   links: z.object({ self: z.string(), temporalUi: z.url() }),
+});
+
+/** Without `by` the reservation is pushed out by RESERVATION_TTL (up to HOLD_MAX_TTL from placing). */
+export const extendReservationBody = z
+  .strictObject({
+    by: z.number().int('must be a whole number of seconds').min(1, 'must be at least 1 second').max(31_536_000).optional(),
+  })
+  .default({});
+
+/** An unpaid order's reservation after an extension. */
+export const reservationExtension = z.object({
+  orderId: serverId,
+  status: z.literal('awaiting_payment'),
+  /** When the stock is now released unless the order is paid. */
+  expiresAt: timestamp,
 });
 
 export const reservation = z.object({

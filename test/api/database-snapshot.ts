@@ -16,7 +16,8 @@ export async function databaseSnapshot(stack: Stack): Promise<unknown> {
            (SELECT count(*) FROM voucher_redemptions)::int AS voucher_redemptions,
            (SELECT count(*) FROM order_returns)::int AS order_returns,
            (SELECT count(*) FROM return_items)::int AS return_items,
-           (SELECT count(*) FROM refunds)::int AS refunds`;
+           (SELECT count(*) FROM refunds)::int AS refunds,
+           (SELECT count(*) FROM stock_holds)::int AS stock_holds`;
   const levels = await sql`SELECT * FROM inventory_levels ORDER BY product_id, warehouse_id`;
   const products = await sql`SELECT * FROM products ORDER BY id`;
   const warehouses = await sql`SELECT * FROM warehouses ORDER BY id`;
@@ -25,7 +26,8 @@ export async function databaseSnapshot(stack: Stack): Promise<unknown> {
   const statuses = await sql`SELECT id, status, updated_at FROM orders ORDER BY id`;
   const payments = await sql`SELECT id, status, refunded_at FROM payments ORDER BY id`;
   const deliveries = await sql`SELECT id, status FROM delivery_orders ORDER BY id`;
+  const holds = await sql`SELECT id, status, expires_at, extensions FROM stock_holds ORDER BY id`;
   return JSON.parse(
-    JSON.stringify({ counts, levels, products, warehouses, customers, vouchers, statuses, payments, deliveries }),
+    JSON.stringify({ counts, levels, products, warehouses, customers, vouchers, statuses, payments, deliveries, holds }),
   );
 }

@@ -57,4 +57,59 @@ describe('API orders against the clock', () => {
     assert.equal(cancel.status, 409);
     assert.equal(cancel.body.error.code, 'ORDER_NOT_CANCELLABLE');
   });
+
+  it('extends an unpaid order once: the hold and the order move, and it expires only at the new time', async () => {
+    const mug = await stockedProduct(stack, 10);
+    const id = await place(mug, 3);
+    const before = (await call(stack, 'GET', `/orders/${id}`, { key: KEYS.alice })).body.data.reservationExpiresAt as string;
+
+    const strangers = await call(stack, 'POST', `/orders/${id}/extend-reservation`, { key: KEYS.bob, body: { by: 8 } });
+    assert.equal(strangers.status, 403, 'another customer’s order, as everywhere in the orders API');
+    const bad = await call(stack, 'POST', `/orders/${id}/extend-reservation`, { key: KEYS.alice, body: { by: -1 } });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error.code, 'VALIDATION_ERROR');
+
+    const extended = await call(stack, 'POST', `/orders/${id}/extend-reservation`, { key: KEYS.alice, body: { by: 8 } });
+    assert.equal(extended.status, 200, JSON.stringify(extended.body));
+    assert.equal(Date.parse(extended.body.data.expiresAt), Date.parse(before) + 8_000);
+    const [hold] = await stack.database.sql`SELECT expires_at FROM stock_reservations WHERE order_id = ${id}`;
+    assert.equal(new Date(hold!.expires_at as string).toISOString(), extended.body.data.expiresAt);
+    const order = await call(stack, 'GET', `/orders/${id}`, { key: KEYS.alice });
+    assert.equal(order.body.data.reservationExpiresAt, extended.body.data.expiresAt);
+
+    const again = await call(stack, 'POST', `/orders/${id}/extend-reservation`, { key: KEYS.alice, body: { by: 8 } });
+    assert.equal(again.status, 409);
+    assert.equal(again.body.error.code, 'RESERVATION_NOT_EXTENDABLE');
+
+    // Past the first deadline the stock is still held; past the new one it goes back.
+    await sleep(Math.max(0, Date.parse(before) - Date.now()) + 2_000);
+    assert.equal((await call(stack, 'GET', `/orders/${id}`, { key: KEYS.alice })).body.data.status, 'awaiting_payment');
+    assert.equal(await reserved(mug), 3);
+    const deadline = Date.now() + 25_000;
+    let status = '';
+    while (Date.now() < deadline && status !== 'expired') {
+      await sleep(250);
+      status = (await call(stack, 'GET', `/orders/${id}`, { key: KEYS.alice })).body.data.status;
+    }
+    assert.equal(status, 'expired');
+    assert.equal(await reserved(mug), 0);
+    assert.ok(Date.now() >= Date.parse(extended.body.data.expiresAt), 'expired before the extended deadline');
+  });
+
+  it('refuses to extend a paid order with 409 RESERVATION_NOT_EXTENDABLE, and answers a keyed repeat as first', async () => {
+    const mug = await stockedProduct(stack, 10);
+    const id = await place(mug, 1);
+    const headers = { 'Idempotency-Key': `extend-${id}` };
+    const first = await call(stack, 'POST', `/orders/${id}/extend-reservation`, { key: KEYS.alice, body: {}, headers });
+    assert.equal(first.status, 200);
+    const repeat = await call(stack, 'POST', `/orders/${id}/extend-reservation`, { key: KEYS.alice, body: {}, headers });
+    assert.equal(repeat.status, 200);
+    assert.equal(repeat.body.data.expiresAt, first.body.data.expiresAt, 'the repeat extends nothing more');
+
+    const paid = await call(stack, 'POST', `/orders/${id}/payment`, { key: KEYS.alice, body: { paymentToken: 'tok_visa' } });
+    assert.equal(paid.status, 200);
+    const late = await call(stack, 'POST', `/orders/${id}/extend-reservation`, { key: KEYS.alice, body: { by: 5 } });
+    assert.equal(late.status, 409);
+    assert.equal(late.body.error.code, 'RESERVATION_NOT_EXTENDABLE');
+  });
 });

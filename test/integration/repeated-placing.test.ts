@@ -7,7 +7,7 @@ import { createCustomerActivities } from '../../activities/customers';
 import { createInventoryActivities, type ReserveStockInput } from '../../activities/inventory';
 import { createOrderActivities } from '../../activities/orders';
 import { openDatabase, type Database, type Db } from '../../db/client';
-import { orders } from '../../db/schema';
+import { orders, stockReservations } from '../../db/schema';
 import type { OrderLineRequest } from '../../domain/order';
 import { seedCustomer, seedStockedProduct } from '../support/catalog';
 import { createTestDatabase } from '../support/database';
@@ -141,5 +141,21 @@ describe('placing steps repeated by a lost workflow task (real PostgreSQL)', fun
     await sagaRun(orderId).cancelUnfinishedPlacement('failed: checkAvailability');
 
     assert.equal(await orderRow(orderId), undefined);
+  });
+
+  it('pushes a reservation out on the order and its holds, never back in', async function () {
+    const inventory = createInventoryActivities(db);
+    const { orderId, reservation } = await placedOnce();
+    const later = new Date(Date.parse(reservation.expiresAt) + 600_000).toISOString();
+    const holdExpiries = async () =>
+      (await db.select({ expiresAt: stockReservations.expiresAt }).from(stockReservations).where(eq(stockReservations.orderId, orderId))).map(
+        (row) => row.expiresAt?.toISOString(),
+      );
+
+    await inventory.extendReservation(orderId, later);
+    await inventory.extendReservation(orderId, reservation.expiresAt); // a late, older one
+
+    assert.equal((await orderRow(orderId))?.reservationExpiresAt?.toISOString(), later);
+    assert.deepEqual(await holdExpiries(), [later]);
   });
 });

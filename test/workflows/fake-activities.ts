@@ -7,6 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Activities } from '../../activities';
 import type { CustomerActivities } from '../../activities/customers';
 import type { DeliveryActivities } from '../../activities/delivery';
+import type { HoldActivities } from '../../activities/holds';
 import type { InventoryActivities } from '../../activities/inventory';
 import type { OrderActivities } from '../../activities/orders';
 import type { PaymentActivities } from '../../activities/payments';
@@ -97,6 +98,10 @@ export function fakeInventory(
       log.record('checkAvailability', [items]);
       await options.availabilityGate?.pass();
       if (options.refusal) throw toApplicationFailure(options.refusal);
+      return quoteFor(items, options.unitPrice);
+    },
+    async priceItems(items) {
+      log.record('priceItems', [items]);
       return quoteFor(items, options.unitPrice);
     },
     async reserveStock(input) {
@@ -295,9 +300,72 @@ export function fakeReturns(log: CallLog, ledger: FakeLedger): ReturnActivities 
   };
 }
 
+/** What the fake stock holds: per hold, its status as the database would record it. */
+export class FakeHoldBook {
+  readonly statuses = new Map<string, string>();
+  readonly expiries = new Map<string, string>();
+}
+
+/**
+ * Stock holds over an in-memory book, with the real activities' rules (a release or a conversion
+ * of a hold that is not active changes nothing or refuses). `holdRefusal` refuses the reservation,
+ * `convertGate` / `releaseGate` / `extendGate` hold a conversion, a release or an extension until
+ * the test opens them.
+ */
+export function fakeHolds(
+  log: CallLog,
+  book: FakeHoldBook,
+  options: { holdRefusal?: DomainError; convertGate?: Gate; releaseGate?: Gate; extendGate?: Gate } = {},
+): HoldActivities {
+  return {
+    async reserveHold(input) {
+      log.record('reserveHold', [input]);
+      if (options.holdRefusal) throw toApplicationFailure(options.holdRefusal);
+      book.statuses.set(input.holdId, 'active');
+      book.expiries.set(input.holdId, input.expiresAt);
+      const lines = input.items.map(({ productId, warehouseId, quantity }) => ({
+        productId,
+        warehouseId: warehouseId ?? DEFAULT_WAREHOUSE,
+        quantity,
+      }));
+      return { holdId: input.holdId, expiresAt: input.expiresAt, lines };
+    },
+    async releaseHold(holdId, end) {
+      log.record('releaseHold', [holdId, end]);
+      await options.releaseGate?.pass();
+      if (book.statuses.get(holdId) === 'active') book.statuses.set(holdId, end);
+    },
+    async extendHold(holdId, expiresAt, extensions) {
+      log.record('extendHold', [holdId, expiresAt, extensions]);
+      await options.extendGate?.pass();
+      book.expiries.set(holdId, expiresAt);
+    },
+    async convertHold(holdId, order) {
+      log.record('convertHold', [holdId, order]);
+      await options.convertGate?.pass();
+      if (book.statuses.get(holdId) !== 'active') {
+        throw toApplicationFailure(new DomainError('HOLD_NOT_ACTIVE', `stock hold ${holdId} is not active`));
+      }
+      book.statuses.set(holdId, 'converted');
+      const lines = order.quote.lines.map((line) => ({ ...line, warehouseId: line.warehouseId ?? DEFAULT_WAREHOUSE }));
+      return { orderId: order.orderId, expiresAt: order.expiresAt, lines };
+    },
+    async adoptHold(holdId, order) {
+      log.record('adoptHold', [holdId, order]);
+      throw new Error('adoptHold sends an update to the hold workflow; workflow tests send it themselves');
+    },
+  };
+}
+
 export interface FakeActivityOptions {
   /** Holds extendReservation until the test opens it. */
   extensionGate?: Gate;
+  holdRefusal?: DomainError;
+  convertGate?: Gate;
+  releaseGate?: Gate;
+  extendGate?: Gate;
+  /** Shared across workers of one test, so a hold can be followed across a restart. */
+  holdBook?: FakeHoldBook;
   refusal?: DomainError;
   reserveRefusal?: DomainError;
   customerRefusal?: DomainError;
@@ -344,5 +412,11 @@ export function fakeActivities(log: CallLog, options: FakeActivityOptions = {}):
     ...fakeCustomers(log, { customerRefusal: options.customerRefusal }),
     ...fakeVouchers(log, { discount: options.discount, voucherRefusal: options.voucherRefusal }),
     ...fakeReturns(log, ledger),
+    ...fakeHolds(log, options.holdBook ?? new FakeHoldBook(), {
+      holdRefusal: options.holdRefusal,
+      convertGate: options.convertGate,
+      releaseGate: options.releaseGate,
+      extendGate: options.extendGate,
+    }),
   };
 }
