@@ -10,7 +10,7 @@ import type { Db } from '../db/client';
 import { appendEvents } from '../db/outbox';
 import { inventoryMovements, stockHolds, stockReservations } from '../db/schema';
 import { DomainError } from '../domain/errors';
-import { toApplicationFailure } from '../domain/failure';
+import { fromTemporalFailure, toApplicationFailure } from '../domain/failure';
 import { holdMismatch, holdWorkflowIdFor, linesFromHold, type HoldEnd, type HoldStatus } from '../domain/holds';
 import type { OrderLineRequest } from '../domain/order';
 import { aggregateDemand, type StockLine } from '../domain/stock';
@@ -178,6 +178,10 @@ export function createHoldActivities(db: Db) {
       try {
         return await handle.executeUpdate(adoptHoldUpdate, { args: [order], updateId: `adopt:${order.orderId}` });
       } catch (err) {
+        // The hold's refusal (HOLD_NOT_ACTIVE, HOLD_MISMATCH) arrives wrapped in the update's
+        // failure: passed on as the order's refusal, not retried.
+        const refused = fromTemporalFailure(err);
+        if (refused) throw toApplicationFailure(refused);
         if (!(err instanceof WorkflowNotFoundError)) throw err;
       }
       const [hold] = await db

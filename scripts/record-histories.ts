@@ -112,6 +112,33 @@ const scenarios: Record<string, Scenario> = {
     assert.equal((await api.expect<OrderJson>(200, 'GET', `/orders/${orderId}`)).status, 'returned');
     return orderId;
   },
+  async 'placed-from-hold'(api) {
+    const holdId = await api.hold(2);
+    const order = await api.expect<OrderJson>(201, 'POST', '/orders', { ...api.orderBody(2), reservationId: holdId });
+    assert.equal((await api.expect<HoldJson>(200, 'GET', `/inventory/reservations/${holdId}`)).status, 'converted');
+    const paid = await api.expect<OrderJson>(200, 'POST', `/orders/${order.id}/payment`, { paymentToken: 'tok_visa' });
+    await api.shipAndDeliver(paid.deliveryOrderIds);
+    await api.untilClosed(order.id);
+    return order.id;
+  },
+  async 'placed-from-hold-mismatch'(api) {
+    const holdId = await api.hold(2);
+    await api.expect(409, 'POST', '/orders', { ...api.orderBody(1), reservationId: holdId });
+    const [row] = await api.stack.database.sql<{ id: string }[]>`
+      select id from orders where status = 'rejected' and rejection->>'code' = 'HOLD_MISMATCH'`;
+    assert.ok(row, 'the refused order was not recorded as rejected');
+    await api.untilClosed(row.id);
+    await api.expect(200, 'POST', '/inventory/release', { reservationId: holdId });
+    return row.id;
+  },
+  async 'reservation-extended'(api) {
+    const orderId = await api.place(1);
+    await api.expect(200, 'POST', `/orders/${orderId}/extend-reservation`, { by: 60 });
+    await api.expect(409, 'POST', `/orders/${orderId}/extend-reservation`, { by: 60 });
+    await api.expect(200, 'POST', `/orders/${orderId}/cancel`, { reason: 'changed my mind' });
+    await api.untilClosed(orderId);
+    return orderId;
+  },
   async 'voucher-compensation'(api) {
     return await api.voucherReleasedAfterShortStock();
   },

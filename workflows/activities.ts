@@ -26,6 +26,16 @@ export const placingLocally = proxyLocalActivities<Activities>({
 });
 
 /**
+ * Taking a stock hold's units over: a regular activity, since it waits on the hold's own workflow
+ * (its lock, its conversion), bounded like the other placing steps.
+ */
+export const adoption = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '1m',
+  retry: { initialInterval: '200ms', maximumInterval: '5s' },
+});
+
+/**
  * Everything else, compensations included: retried for as long as the failure may heal (a
  * database or provider away). Failures that will not heal (a refusal, a constraint or data
  * error) are non-retryable, so they end the saga with its compensations instead of for ever.

@@ -34,6 +34,8 @@ export interface PlaceOrderInput extends OrderRequest {
    * times). Absent in sagas started before reservations could be extended.
    */
   extensions?: { maxTotalMs: number; maxCount: number };
+  /** The stock hold the order is placed on (POST /orders with reservationId): its units become the order's. */
+  reservationId?: string;
 }
 
 /** What the saga knows of its order right now; answered by the `state` query and every update. */

@@ -2,13 +2,14 @@
  * Placing: check the customer, price the order, redeem its voucher and hold its stock. The shopper
  * waits on this (Update-with-Start answers from here), so every step is short and bounded.
  */
-import { CancellationScope, patched, upsertMemo } from '@temporalio/workflow';
-import type { ReservedOrder } from '../activities/inventory';
+import { CancellationScope, patched, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
+import type { ReservedOrder, ReserveStockInput } from '../activities/inventory';
 import type { DomainError } from '../domain/errors';
 import { fromTemporalFailure, toApplicationFailure } from '../domain/failure';
 import type { Quote } from '../domain/order';
 import { applyDiscount } from '../domain/voucher';
-import { durable, placing, placingLocally } from './activities';
+import { adoption, durable, placing, placingLocally } from './activities';
+import { HoldIdAttribute } from './messages';
 import type { OrderRun } from './order-run';
 
 /**
@@ -60,7 +61,11 @@ async function place(run: OrderRun): Promise<boolean> {
   let reserved: ReservedOrder;
   try {
     if (run.localPlacing || patched('customer-check')) await steps.validateCustomer(input.customerId, input.orderId);
-    let priced = await steps.checkAvailability(input.items, run.localPlacing ? input.orderId : undefined);
+    // On a hold the units are held already (the hold's own, so they do not look available): only priced.
+    const holdId = input.reservationId;
+    let priced = holdId
+      ? await steps.priceItems(input.items)
+      : await steps.checkAvailability(input.items, run.localPlacing ? input.orderId : undefined);
     if (input.voucherCode !== null) priced = await redeem(run, steps, input.voucherCode, priced, releases);
     run.quote = priced;
     const expiresAt = new Date(Date.now() + input.reservationTtlMs).toISOString();
@@ -68,16 +73,17 @@ async function place(run: OrderRun): Promise<boolean> {
     try {
       // Not cancellable: once asked for, whether the hold exists must be known before a
       // cancelled workflow unwinds.
+      const reservation = {
+        orderId: input.orderId,
+        customerId: input.customerId,
+        quote: priced,
+        shippingAddress: input.shippingAddress,
+        voucherCode: input.voucherCode,
+        requestHash: input.requestHash,
+        expiresAt,
+      };
       reserved = await CancellationScope.nonCancellable(() =>
-        steps.reserveStock({
-          orderId: input.orderId,
-          customerId: input.customerId,
-          quote: priced,
-          shippingAddress: input.shippingAddress,
-          voucherCode: input.voucherCode,
-          requestHash: input.requestHash,
-          expiresAt,
-        }),
+        holdId ? adoptHold(holdId, reservation) : steps.reserveStock(reservation),
       );
     } catch (err) {
       // A refusal rolled the whole reservation back: there is nothing to release.
@@ -98,6 +104,17 @@ async function place(run: OrderRun): Promise<boolean> {
   upsertMemo({ total: run.quote.total, currency: run.quote.currency });
   run.enter('awaiting_payment');
   return true;
+}
+
+/**
+ * Takes the hold's units over as the order's reservation, in one step of the hold's own workflow
+ * (serialised with its release, extension and expiry): nothing is released in between, nothing
+ * reserved twice, and the hold ends converted. HOLD_NOT_ACTIVE / HOLD_MISMATCH refuse the order.
+ * The saga is findable by the hold's id in the Web UI.
+ */
+async function adoptHold(holdId: string, reservation: ReserveStockInput): Promise<ReservedOrder> {
+  upsertSearchAttributes([{ key: HoldIdAttribute, value: holdId }]);
+  return adoption.adoptHold(holdId, reservation);
 }
 
 /** Takes one use of the voucher for this order and prices the discount in. */

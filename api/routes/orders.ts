@@ -22,6 +22,7 @@ import {
   VISIBLE_ORDER_ERRORS,
   type OrderRow,
 } from '../read-models/order';
+import { findVisibleHold } from '../read-models/hold';
 import { route, type Route } from '../route';
 import { orderListRoute } from './order-list';
 import { deliveryOrder } from '../schemas/delivery-orders';
@@ -51,6 +52,24 @@ export function ordersRoutes({ config, database: { db }, workflows, links }: Rou
     return orderJson(row);
   };
 
+  /**
+   * The hold an order is to be placed on: the caller's (another customer's answers 404, as it does
+   * for the hold itself) and the order's customer's. Whether it is still active is the hold
+   * workflow's to decide, when the saga adopts it; a hold already over is refused here at once.
+   */
+  const holdToPlaceOn = async (res: Response, holdId: string, customerId: string) => {
+    const hold = await findVisibleHold(db, res.locals.principal, holdId);
+    if (hold.customerId !== customerId) {
+      throw new DomainError('HOLD_MISMATCH', `stock hold ${holdId} belongs to another customer than the order`, { reservationId: holdId });
+    }
+    if (hold.status !== 'active') {
+      throw new DomainError('HOLD_NOT_ACTIVE', `stock hold ${holdId} is ${hold.status}, not active`, {
+        reservationId: holdId,
+        status: hold.status,
+      });
+    }
+  };
+
   return [
     route({
       method: 'post',
@@ -58,7 +77,9 @@ export function ordersRoutes({ config, database: { db }, workflows, links }: Rou
       summary: 'Place an order: returns once stock is reserved (awaiting_payment) or refused',
       description:
         'Prices come from the catalog. A repeat with the same Idempotency-Key and body answers the same order; ' +
-        'the same key with another body is 422 IDEMPOTENCY_KEY_REUSED.',
+        'the same key with another body is 422 IDEMPOTENCY_KEY_REUSED. With reservationId the order takes over ' +
+        "that stock hold's units (nothing is reserved again, the hold ends converted): 409 HOLD_MISMATCH for other " +
+        'items or quantities, 409 HOLD_NOT_ACTIVE once it expired, was released or converted.',
       access: ['admin', 'customer'],
       headers: idempotencyHeaders,
       body: placeOrderBody,
@@ -71,6 +92,9 @@ export function ordersRoutes({ config, database: { db }, workflows, links }: Rou
         'UNKNOWN_WAREHOUSE',
         'VOUCHER_UNAVAILABLE',
         'IDEMPOTENCY_KEY_REUSED',
+        'NOT_FOUND',
+        'HOLD_MISMATCH',
+        'HOLD_NOT_ACTIVE',
       ],
       handle: async ({ headers, body }, res) => {
         const key = headers['idempotency-key'];
@@ -82,6 +106,7 @@ export function ordersRoutes({ config, database: { db }, workflows, links }: Rou
           items: body.items.map((item) => ({ ...item, warehouseId: item.warehouseId ?? null })),
           shippingAddress: body.shippingAddress,
           voucherCode: body.voucherCode ?? null,
+          ...(body.reservationId === undefined ? {} : { reservationId: body.reservationId }),
         };
         const requestHash = requestHashOf(request);
         const orderId = key === undefined ? randomUUID() : orderIdForIdempotencyKey(principal, key);
@@ -96,6 +121,7 @@ export function ordersRoutes({ config, database: { db }, workflows, links }: Rou
         // Unknown products or warehouses are bad input: refused before any saga starts. The customer
         // and the voucher are the saga's to judge (its validateCustomer and redeemVoucher steps).
         await catalogFor(db, body.items);
+        if (body.reservationId !== undefined) await holdToPlaceOn(res, body.reservationId, customerId);
         const placement = await workflows.place({
           orderId,
           ...request,

@@ -25,6 +25,8 @@ export const placeOrderBody = z.strictObject({
     .max(MAX_ORDER_ITEMS, `an order has at most ${MAX_ORDER_ITEMS} items`),
   shippingAddress: z.string().trim().min(1).max(500),
   voucherCode: voucherCode.nullable().optional(),
+  /** A stock hold of the customer's (POST /inventory/reserve) whose units the order takes over. */
+  reservationId: serverId.optional(),
 });
 
 export type PlaceOrderBody = z.output<typeof placeOrderBody>;
