@@ -109,5 +109,6 @@ export async function findReservations(db: Db, orderId: string): Promise<Reserva
     quantity: row.quantity,
     status: row.status as ReservationStatus,
     expiresAt: row.expiresAt.toISOString(),
+    ...(row.holdId === null ? {} : { holdId: row.holdId }),
   }));
 }

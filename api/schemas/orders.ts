@@ -103,6 +103,8 @@ export const reservation = z.object({
   quantity: z.number().int(),
   status: z.enum(RESERVATION_STATUSES),
   expiresAt: timestamp,
+  /** The stock hold these units were held by before the order took them over (POST /orders with reservationId). */
+  holdId: serverId.optional(),
 });
 
 export type OrderJson = z.infer<typeof order>;

@@ -46,7 +46,11 @@ describe('API orders placed on a stock hold', () => {
     assert.equal(await reserved(mug), 3, 'the units are reserved once, not twice');
     assert.deepEqual(await holdStatus(holdId), { status: 'converted', orderId });
     const holds = await call(stack, 'GET', `/orders/${orderId}/reservations`, { key: KEYS.alice });
-    assert.deepEqual(holds.body.data.map((h: { status: string; quantity: number }) => [h.status, h.quantity]), [['active', 3]]);
+    assert.deepEqual(
+      holds.body.data.map((h: { status: string; quantity: number; holdId?: string }) => [h.status, h.quantity, h.holdId]),
+      [['active', 3, holdId]],
+      'the order’s reservation says which hold its units came from',
+    );
     const timeline = await call(stack, 'GET', `/orders/${orderId}/timeline`, { key: KEYS.admin });
     const steps = timeline.body.data.map((entry: { step: string; status: string }) => `${entry.step}:${entry.status}`);
     assert.ok(steps.includes('adoptHold:completed'), `the timeline shows where the stock came from: ${steps.join(', ')}`);
