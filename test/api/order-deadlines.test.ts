@@ -18,6 +18,17 @@ describe('API orders against the clock', () => {
     return res.body.data.id;
   }
 
+  /** Polls the order until it is `wanted` or `withinMs` passed; returns the status it last had. */
+  async function statusWithin(id: string, withinMs: number, wanted: string): Promise<string> {
+    const deadline = Date.now() + withinMs;
+    let status = '';
+    while (Date.now() < deadline && status !== wanted) {
+      await sleep(250);
+      status = (await call(stack, 'GET', `/orders/${id}`, { key: KEYS.alice })).body.data.status;
+    }
+    return status;
+  }
+
   async function reserved(p: StockedProduct): Promise<number> {
     const [row] = await stack.database.sql`
       SELECT reserved FROM inventory_levels WHERE product_id = ${p.productId} AND warehouse_id = ${p.warehouseId}`;
@@ -39,13 +50,7 @@ describe('API orders against the clock', () => {
     const mug = await stockedProduct(stack, 10);
     const id = await place(mug, 4);
     assert.equal(await reserved(mug), 4);
-    const deadline = Date.now() + 20_000;
-    let status = '';
-    while (Date.now() < deadline && status !== 'expired') {
-      await sleep(250);
-      status = (await call(stack, 'GET', `/orders/${id}`, { key: KEYS.alice })).body.data.status;
-    }
-    assert.equal(status, 'expired');
+    assert.equal(await statusWithin(id, 20_000, 'expired'), 'expired');
     assert.equal(await reserved(mug), 0);
     const holds = await call(stack, 'GET', `/orders/${id}/reservations`, { key: KEYS.alice });
     assert.deepEqual(holds.body.data.map((h: { status: string }) => h.status), ['expired']);
@@ -85,13 +90,7 @@ describe('API orders against the clock', () => {
     await sleep(Math.max(0, Date.parse(before) - Date.now()) + 2_000);
     assert.equal((await call(stack, 'GET', `/orders/${id}`, { key: KEYS.alice })).body.data.status, 'awaiting_payment');
     assert.equal(await reserved(mug), 3);
-    const deadline = Date.now() + 25_000;
-    let status = '';
-    while (Date.now() < deadline && status !== 'expired') {
-      await sleep(250);
-      status = (await call(stack, 'GET', `/orders/${id}`, { key: KEYS.alice })).body.data.status;
-    }
-    assert.equal(status, 'expired');
+    assert.equal(await statusWithin(id, 25_000, 'expired'), 'expired');
     assert.equal(await reserved(mug), 0);
     assert.ok(Date.now() >= Date.parse(extended.body.data.expiresAt), 'expired before the extended deadline');
   });
