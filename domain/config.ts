@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from './duration';
+import { chargeBoundMs } from './payment';
 
 const durationText = z.string().transform((text, ctx) => {
   try {
@@ -65,7 +66,7 @@ const trustProxy = z
  * updates (cancel, returns, ship, deliver) on a few database steps and refunds.
  */
 export function sagaCallBounds(paymentTimeoutMs: number): { placeMs: number; payMs: number; updateMs: number } {
-  return { placeMs: 30_000, payMs: 10_000 + 4 * paymentTimeoutMs, updateMs: 20_000 };
+  return { placeMs: 30_000, payMs: chargeBoundMs(paymentTimeoutMs), updateMs: 20_000 };
 }
 
 /** The longest of those bounds. */

@@ -9,3 +9,12 @@ export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 /** A refund's status: `pending` from when it is recorded until the provider confirms it, then `succeeded`. */
 export const REFUND_STATUSES = ['pending', 'succeeded'] as const;
 export type RefundStatus = (typeof REFUND_STATUSES)[number];
+
+/**
+ * The longest one payment can take, its three provider calls of PAYMENT_TIMEOUT and the gaps
+ * between them: the bound the API gives the pay call, and what a payment starting in a
+ * reservation's last minute adds to it.
+ */
+export function chargeBoundMs(paymentTimeoutMs: number): number {
+  return 10_000 + 4 * paymentTimeoutMs;
+}

@@ -54,7 +54,7 @@ export async function compensateAfter(run: OrderRun, err: unknown): Promise<void
     await closeCancelled(run, OPERATOR_CANCEL_REASON);
     return;
   }
-  const step = failedStep(err);
+  const step = failedStep(run, err);
   log.error('order saga failed; compensating', { orderId: run.orderId, step, error: String(err) });
   await run.saga.unwind('compensation');
   await closeCancelled(run, `failed: ${step}`);
@@ -71,6 +71,9 @@ async function closeCancelled(run: OrderRun, reason: string): Promise<void> {
 }
 
 /** Names the step a non-business failure escaped from, for the cancel reason `failed: <step>`. */
-function failedStep(err: unknown): string {
-  return err instanceof ActivityFailure && err.activityType ? err.activityType : 'workflow';
+function failedStep(run: OrderRun, err: unknown): string {
+  if (err instanceof ActivityFailure && err.activityType) return err.activityType;
+  // A local activity's failure arrives as its own error, without the step's name: while pending
+  // that is one of the placing steps (the timeline names which).
+  return run.state.status === 'pending' && run.localPlacing ? 'placing' : 'workflow';
 }

@@ -6,6 +6,7 @@
  * lock (payment.ts) and waits again when it moved.
  */
 import { patched } from '@temporalio/workflow';
+import { chargeBoundMs } from '../domain/payment';
 import { durable } from './activities';
 import type { ExtendReservationRequest, OrderState } from './messages';
 import { contractFailure, type OrderRun } from './order-run';
@@ -14,8 +15,8 @@ import { contractFailure, type OrderRun } from './order-run';
 export const EXTENDABLE_RESERVATION = 'extendable-reservation';
 /** A payment that starts this close to the expiry extends the hold once by itself. */
 export const LAST_MINUTE_MS = 60_000;
-/** How long that extension gives a slow provider (3-D Secure, a bank redirect). */
-export const PAYMENT_EXTENSION_MS = 5 * 60_000;
+/** What that extension adds: the longest a charge can take (domain/payment.ts). */
+export const paymentExtensionMs = chargeBoundMs;
 
 /** The validator of `extendReservation`, and its check again under the lock. */
 export function validateExtension(run: OrderRun, { byMs }: ExtendReservationRequest): void {
@@ -55,7 +56,7 @@ export async function extendForPayment(run: OrderRun): Promise<void> {
   if (Date.parse(run.state.reservationExpiresAt!) - Date.now() > LAST_MINUTE_MS) return;
   if (!patched(EXTENDABLE_RESERVATION)) return;
   run.paymentExtended = true;
-  await pushExpiry(run, PAYMENT_EXTENSION_MS);
+  await pushExpiry(run, paymentExtensionMs(run.input.paymentTimeoutMs));
 }
 
 /** The latest any expiry of this order may be: HOLD_MAX_TTL after it was placed. */

@@ -278,7 +278,7 @@ describe('orderWorkflow races, unknown outcomes and the point of no return (time
           // and the order row, had the reservation committed, stops being payable
           'cancelUnfinishedPlacement',
         ]);
-        assert.deepEqual(saga.log.argsOf('cancelUnfinishedPlacement'), [[input.orderId, 'failed: reserveStock']]);
+        assert.deepEqual(saga.log.argsOf('cancelUnfinishedPlacement'), [[input.orderId, 'failed: placing']]);
         await assert.rejects(saga.handleFor(input).result(), (err) => err instanceof WorkflowFailedError);
       });
     });
