@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { chargeBoundMs } from '../../domain/payment';
 import { call } from '../support/http';
 import { KEYS } from '../support/stack';
 import { suiteStack } from './suite-stack';
@@ -35,14 +36,17 @@ describe('API orders against the clock', () => {
     return row!.reserved as number;
   }
 
-  it('answers 503 PAYMENT_UNAVAILABLE when the provider stays silent, and keeps the order payable', async () => {
+  it('answers 503 PAYMENT_UNAVAILABLE when the provider stays silent, and keeps the order payable, its hold extended for the charge', async () => {
     const mug = await stockedProduct(stack, 10);
     const id = await place(mug, 2);
+    const before = (await call(stack, 'GET', `/orders/${id}`, { key: KEYS.alice })).body.data.reservationExpiresAt as string;
     const res = await call(stack, 'POST', `/orders/${id}/payment`, { key: KEYS.alice, body: { paymentToken: 'tok_timeout' } });
     assert.equal(res.status, 503);
     assert.equal(res.body.error.code, 'PAYMENT_UNAVAILABLE');
     const order = await call(stack, 'GET', `/orders/${id}`, { key: KEYS.alice });
     assert.equal(order.body.data.status, 'awaiting_payment');
+    // The payment started in the hold's last minute: the saga extended it by the longest a charge takes.
+    assert.equal(Date.parse(order.body.data.reservationExpiresAt) - Date.parse(before), chargeBoundMs(300));
     assert.equal(await reserved(mug), 2);
   });
 
