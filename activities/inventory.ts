@@ -7,7 +7,15 @@ import { allocateLines, type CandidateLevel } from '../domain/allocation';
 import { DomainError, type ShortItem } from '../domain/errors';
 import type { NewEvent } from '../domain/events';
 import { toApplicationFailure } from '../domain/failure';
-import { CURRENCY, type AllocatedLine, type OrderLineRequest, type OrderRequest, type PricedLine, type Quote } from '../domain/order';
+import {
+  CURRENCY,
+  priceLines,
+  type AllocatedLine,
+  type OrderLineRequest,
+  type OrderRequest,
+  type PricedLine,
+  type Quote,
+} from '../domain/order';
 import {
   aggregateDemand,
   type LevelCounts,
@@ -247,12 +255,8 @@ async function priceFromCatalog(db: Db, items: OrderLineRequest[]): Promise<Quot
     );
   }
 
-  const lines: PricedLine[] = items.map(({ productId, warehouseId, quantity }) => {
-    const unitPrice = byId.get(productId)!.price;
-    return { productId, warehouseId, quantity, unitPrice, lineTotal: unitPrice * quantity };
-  });
-  const subtotal = lines.reduce((sum, line) => sum + line.lineTotal, 0);
-  return { lines, subtotal, discount: 0, total: subtotal, currency: currencies[0] ?? CURRENCY };
+  const unitPrices = new Map([...byId].map(([productId, product]) => [productId, product.price]));
+  return priceLines(items, unitPrices, currencies[0] ?? CURRENCY);
 }
 
 /**
