@@ -18,6 +18,8 @@ export interface ProcessSpec {
   logFile: string;
   /** Runs as this user: PostgreSQL refuses to run as root. */
   user?: { uid: number; gid: number };
+  /** What ends it at the end of the run (SIGKILL unless it has children to take down with it). */
+  stopSignal?: NodeJS.Signals;
   /**
    * Whether the process serves now. `output` is what it printed since its latest start, for the
    * processes whose readiness is a line they log.
@@ -102,13 +104,16 @@ export class SupervisedProcess {
     return false;
   }
 
-  /** Stops supervising and kills the group; resolves once the guard is gone. */
+  /**
+   * Stops supervising and ends the group with its stop signal; resolves once the guard is gone
+   * (the guard kills the group if the command outstays its grace period).
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
-    this.signalGroup('SIGKILL');
+    this.signalGroup(this.spec.stopSignal ?? 'SIGKILL');
     await exited;
   }
 
