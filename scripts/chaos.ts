@@ -61,9 +61,15 @@ function cleanUp(): Promise<void> {
 }
 
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.once(signal, () => {
+  process.on(signal, () => {
     note(`${signal}: stopping every process of the run`);
-    void cleanUp().finally(() => process.exit(130));
+    cleanUp().then(
+      () => process.exit(130),
+      (err: unknown) => {
+        console.error(`clean-up failed: ${err instanceof Error ? err.message : String(err)}`);
+        process.exit(1);
+      },
+    );
   });
 }
 

