@@ -152,7 +152,10 @@ class ShopperClient {
       if (answer.status >= 500 && answer.status !== 503) {
         this.findings.serverErrors.push(`${action} ${path} answered ${answer.status} ${answer.code ?? ''}`);
       }
-      if (answer.definitive || !retry || Date.now() > giveUpAt) {
+      // The saga remembers a pay update by its key: a payment it could not take answers the
+      // same 503 for as long as it is asked under that key, so the storefront stops asking.
+      const sameAnswerForEver = answer.code === 'PAYMENT_UNAVAILABLE' && attempts >= 3;
+      if (answer.definitive || !retry || sameAnswerForEver || Date.now() > giveUpAt) {
         journal.answers.push(withoutOrderId(answer));
         return answer;
       }
