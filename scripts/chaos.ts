@@ -15,7 +15,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { openDatabase } from '../db/client';
+import { openDatabase, type Database } from '../db/client';
 import { parseDuration } from '../domain/duration';
 import { allReady, emptyTally, FAULTS, runFaults, type FaultTally } from './chaos/faults';
 import { replayAnswers, runShopper, type ShopperFindings, type ShopperOptions } from './chaos/shoppers';
@@ -96,7 +96,17 @@ async function seedCatalog(apiUrl: string): Promise<void> {
   }
 }
 
-function printTally(tally: FaultTally): void {
+/** What the run did: orders by end status, answers by code, retries, restarts, faults. */
+async function printSummary(database: Database, findings: ShopperFindings, tally: FaultTally, running: ChaosStack): Promise<void> {
+  const answers = new Map<string, number>();
+  for (const answer of findings.journals.flatMap((journal) => journal.answers)) {
+    const key = `${answer.action} ${answer.status === 0 ? 'no answer' : answer.status}${answer.code ? ` ${answer.code}` : ''}`;
+    answers.set(key, (answers.get(key) ?? 0) + 1);
+  }
+  console.log(`\norders by end status: ${JSON.stringify(await endStatuses(database))}`);
+  console.log(`answers (after retries): ${JSON.stringify(Object.fromEntries([...answers].sort()))}`);
+  console.log(`retried requests: ${findings.journals.flatMap((j) => j.answers).filter((a) => a.attempts > 1).length}`);
+  console.log(`restarts by the supervisor: ${running.all().map((s) => `${s.spec.name} ${s.restarts}`).join(', ')}`);
   console.log('\nfaults injected / survived:');
   for (const fault of FAULTS) console.log(`  ${fault.padEnd(24)} ${tally.injected[fault]} / ${tally.survived[fault]}`);
   const total = (counts: Record<string, number>) => Object.values(counts).reduce((sum, n) => sum + n, 0);
@@ -149,17 +159,7 @@ async function main(): Promise<number> {
     violations.push(...(await checkAnswers(database, findings.journals)));
     violations.push(...(await checkStock(database, STOCK)));
     violations.push(...(await checkMoney(database)));
-
-    const answers = new Map<string, number>();
-    for (const answer of findings.journals.flatMap((journal) => journal.answers)) {
-      const key = `${answer.action} ${answer.status === 0 ? 'no answer' : answer.status}${answer.code ? ` ${answer.code}` : ''}`;
-      answers.set(key, (answers.get(key) ?? 0) + 1);
-    }
-    console.log(`\norders by end status: ${JSON.stringify(await endStatuses(database))}`);
-    console.log(`answers (after retries): ${JSON.stringify(Object.fromEntries([...answers].sort()))}`);
-    console.log(`retried requests: ${findings.journals.flatMap((j) => j.answers).filter((a) => a.attempts > 1).length}`);
-    console.log(`restarts by the supervisor: ${stack.all().map((s) => `${s.spec.name} ${s.restarts}`).join(', ')}`);
-    printTally(tally);
+    await printSummary(database, findings, tally, stack);
   } finally {
     await connection.close();
     await database.close();
