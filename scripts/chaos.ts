@@ -1,9 +1,10 @@
 // `npm run chaos`: the service under crashes. Starts PostgreSQL, the Temporal dev server, the
 // worker and the API as separate processes of its own (state in a temporary directory, so a
 // kill -9 loses only what a real crash loses); for CHAOS_DURATION shoppers place, pay, get
-// declined, cancel, race a pay against a cancel and let orders expire, retrying what got no
-// definitive answer with its Idempotency-Key, while faults kill -9 the worker, the Temporal
-// server and the API and crash PostgreSQL; a supervisor restarts whatever died. Then, with every
+// declined, cancel, race a pay against a cancel, have orders delivered and sent back, and let
+// orders expire, retrying what got no definitive answer with its Idempotency-Key, while faults
+// kill -9 the worker, the Temporal server and the API and crash PostgreSQL; a supervisor
+// restarts whatever died. Then, with every
 // process up and no faults: every saga must settle, every shopper's answers must match its
 // order's end, stock and money must agree (ledger, levels, provider). Prints the faults survived
 // and exits 1 on any violation. Ctrl-C stops everything and removes the temporary directory.

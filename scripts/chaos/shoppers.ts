@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { shopperKey } from './stack';
+import { shopperKey, WAREHOUSE_KEY } from './stack';
 
 /** What a shopper asked of one order, and every answer it got. */
-export type Action = 'place' | 'pay' | 'cancel';
+export type Action = 'place' | 'pay' | 'cancel' | 'ship' | 'deliver' | 'return';
 
 export interface Answer {
   action: Action;
@@ -23,6 +23,8 @@ interface KeyedPost {
   path: string;
   idempotencyKey: string;
   body: unknown;
+  /** The warehouse's key for ship and deliver; the shopper's otherwise. */
+  asWarehouse?: boolean;
 }
 
 export interface OrderJournal {
@@ -31,6 +33,8 @@ export interface OrderJournal {
   placeKey: string;
   body: PlaceBody;
   orderId?: string;
+  /** From the answer to the payment that confirmed the order. */
+  deliveryOrderIds?: string[];
   answers: Answer[];
 }
 
@@ -41,7 +45,16 @@ interface PlaceBody {
 }
 
 /** What a shopper does with an order it placed. */
-export type Scenario = 'pay' | 'decline-then-pay' | 'cancel' | 'pay-then-cancel' | 'let-expire' | 'decline-and-leave' | 'lost-then-pay' | 'pay-cancel-race';
+export type Scenario =
+  | 'pay'
+  | 'decline-then-pay'
+  | 'cancel'
+  | 'pay-then-cancel'
+  | 'let-expire'
+  | 'decline-and-leave'
+  | 'lost-then-pay'
+  | 'pay-cancel-race'
+  | 'deliver-and-return';
 
 const SCENARIOS: Array<[Scenario, number]> = [
   ['pay', 30],
@@ -52,6 +65,7 @@ const SCENARIOS: Array<[Scenario, number]> = [
   ['decline-and-leave', 5],
   ['lost-then-pay', 5],
   ['pay-cancel-race', 10],
+  ['deliver-and-return', 10],
 ];
 
 export interface ShopperOptions {
@@ -73,7 +87,8 @@ export interface ShopperFindings {
 
 /**
  * A storefront's shopper: places orders and then pays, is declined, cancels, races a pay against
- * a cancel, or walks away and lets the reservation expire. Every request that gets no definitive
+ * a cancel, has the order shipped, delivered and sends it all back, or walks away and lets the
+ * reservation expire. Every request that gets no definitive
  * answer (a 503, a dropped connection, a timeout) is sent again with its Idempotency-Key and the
  * same body, as API.md tells clients to, until it gets one or the retry budget runs out.
  */
@@ -132,7 +147,22 @@ class ShopperClient {
       case 'pay-cancel-race':
         await Promise.all([pay('tok_visa'), cancel()]);
         return;
+      case 'deliver-and-return':
+        await this.deliverAndReturn(journal, await pay('tok_visa'));
+        return;
     }
+  }
+
+  /** The warehouse ships and then delivers every delivery order; the shopper sends everything back. */
+  private async deliverAndReturn(journal: OrderJournal, paid: Answer): Promise<void> {
+    if (paid.status !== 200) return;
+    for (const step of ['ship', 'deliver'] as const) {
+      for (const id of journal.deliveryOrderIds ?? []) {
+        const moved = await this.send(journal, step, `/delivery-orders/${id}/${step}`, randomUUID(), {}, { asWarehouse: true });
+        if (moved.status !== 200) return;
+      }
+    }
+    await this.send(journal, 'return', `/orders/${journal.orderId}/returns`, randomUUID(), { reason: 'chaos shopper' });
   }
 
   /** One request, sent again with its key until a definitive answer or the retry budget is spent. */
@@ -142,13 +172,14 @@ class ShopperClient {
     path: string,
     idempotencyKey: string,
     body: unknown,
-    { retry = true }: { retry?: boolean } = {},
+    { retry = true, asWarehouse = false }: { retry?: boolean; asWarehouse?: boolean } = {},
   ): Promise<Answer> {
     const giveUpAt = Date.now() + this.options.retryBudgetMs;
-    const request = { path, idempotencyKey, body };
+    const request = { path, idempotencyKey, body, asWarehouse };
     for (let attempts = 1, delay = 250; ; attempts++, delay = Math.min(delay * 2, 2_000)) {
       const answer = { ...(await this.request(action, request)), attempts };
       if (answer.status === 201 && action === 'place') journal.orderId = answer.orderId;
+      if (answer.status === 200 && action === 'pay') journal.deliveryOrderIds = answer.deliveryOrderIds;
       if (answer.status >= 500 && answer.status !== 503) {
         this.findings.serverErrors.push(`${action} ${path} answered ${answer.status} ${answer.code ?? ''}`);
       }
@@ -164,23 +195,32 @@ class ShopperClient {
   }
 
   /** Sends a keyed POST once. */
-  async request(action: Action, request: KeyedPost): Promise<Omit<Answer, 'attempts'> & { orderId?: string }> {
+  async request(
+    action: Action,
+    request: KeyedPost,
+  ): Promise<Omit<Answer, 'attempts'> & { orderId?: string; deliveryOrderIds?: string[] }> {
     const { path, idempotencyKey, body } = request;
     const token = (body as { paymentToken?: string }).paymentToken;
     try {
       const response = await fetch(`${this.options.apiUrl}${path}`, {
         method: 'POST',
         headers: {
-          'X-API-Key': shopperKey(this.shopper),
+          'X-API-Key': request.asWarehouse ? WAREHOUSE_KEY : shopperKey(this.shopper),
           'Content-Type': 'application/json',
           'Idempotency-Key': idempotencyKey,
         },
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(60_000),
       });
-      const envelope = (await response.json().catch(() => ({}))) as { data?: { id?: string }; error?: { code?: string } };
-      const status = response.status;
-      return { action, status, code: envelope.error?.code, definitive: status < 500, token, request, orderId: envelope.data?.id };
+      const envelope = (await response.json().catch(() => ({}))) as {
+        data?: { id?: string; deliveryOrderIds?: string[] };
+        error?: { code?: string };
+      };
+      const { status } = response;
+      // 202 from ship or deliver: accepted, not yet recorded; asked again under its key.
+      const definitive = status < 500 && status !== 202;
+      const { id: orderId, deliveryOrderIds } = envelope.data ?? {};
+      return { action, status, code: envelope.error?.code, definitive, token, request, orderId, deliveryOrderIds };
     } catch {
       return { action, status: 0, definitive: false, token, request };
     }
@@ -211,7 +251,7 @@ export async function replayAnswers(options: ShopperOptions, journals: readonly 
   return differences;
 }
 
-function withoutOrderId({ orderId: _orderId, ...answer }: Answer & { orderId?: string }): Answer {
+function withoutOrderId({ orderId: _orderId, deliveryOrderIds: _ids, ...answer }: Answer & { orderId?: string; deliveryOrderIds?: string[] }): Answer {
   return answer;
 }
 

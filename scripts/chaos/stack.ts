@@ -12,8 +12,9 @@ import { logFileIn, SupervisedProcess } from './supervised-process';
 const ROOT = resolve(__dirname, '..', '..');
 const DATABASE = 'orders';
 
-/** The credentials of the chaos run's API: one admin, one customer per shopper. */
+/** The credentials of the chaos run's API: one admin, one warehouse, one customer per shopper. */
 export const ADMIN_KEY = 'chaos-admin-key';
+export const WAREHOUSE_KEY = 'chaos-warehouse-key';
 export const shopperKey = (shopper: number) => `chaos-shopper-${shopper}-key`;
 export const shopperId = (shopper: number) => `shopper-${shopper}`;
 
@@ -94,7 +95,7 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
     note,
   );
 
-  const apiKeys = [`${ADMIN_KEY}=admin`];
+  const apiKeys = [`${ADMIN_KEY}=admin`, `${WAREHOUSE_KEY}=warehouse`];
   for (let shopper = 1; shopper <= options.shoppers; shopper++) apiKeys.push(`${shopperKey(shopper)}=customer:${shopperId(shopper)}`);
   const serviceEnv: NodeJS.ProcessEnv = {
     ...process.env,

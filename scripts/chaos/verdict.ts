@@ -9,11 +9,11 @@ import {
 } from '../../db/audit';
 import type { Database } from '../../db/client';
 import { orderIdOfWorkflow, type OrderStatus } from '../../domain/order';
-import type { OrderJournal } from './shoppers';
+import type { Action, OrderJournal } from './shoppers';
 import { shopperId } from './stack';
 
 /** Statuses an order rests in once its saga has nothing left to do without a warehouse or a shopper. */
-const AT_REST: readonly OrderStatus[] = ['confirmed', 'cancelled', 'expired', 'rejected'];
+const AT_REST: readonly OrderStatus[] = ['confirmed', 'shipped', 'delivered', 'returned', 'cancelled', 'expired', 'rejected'];
 /** Statuses whose saga stays open, waiting for the warehouse (shipment, delivery, the return window). */
 const OPEN_FOR_FULFILMENT: readonly OrderStatus[] = ['confirmed', 'shipped', 'delivered'];
 const PAID: readonly OrderStatus[] = ['confirmed', 'shipped', 'delivered'];
@@ -67,7 +67,8 @@ async function unsettledNow(database: Database, temporal: Client): Promise<strin
 /**
  * What each shopper was told against what became of its order. A 201 placement must have made
  * that order; a refused one none (or a rejected one). A 200 cancel means cancelled (its refund is
- * the money audit's to check); otherwise a 200 pay means paid. An order nobody paid or cancelled
+ * the money audit's to check); otherwise a 200 pay means paid, and as far shipped, delivered or
+ * returned as the warehouse's and the return's answers say. An order nobody paid or cancelled
  * expired. A request that never got a definitive answer may or may not have taken effect: each
  * such one widens what the order may have become.
  */
@@ -106,15 +107,27 @@ export async function checkAnswers(database: Database, journals: readonly OrderJ
 }
 
 function allowedEndStatuses(journal: OrderJournal): OrderStatus[] {
-  const answered = (action: 'pay' | 'cancel', status: number) => journal.answers.some((a) => a.action === action && a.status === status);
-  const unknown = (action: 'pay' | 'cancel') => journal.answers.some((a) => a.action === action && !a.definitive);
+  const answered = (action: Action, status: number) => journal.answers.filter((a) => a.action === action && a.status === status).length;
+  const unknown = (action: Action) => journal.answers.some((a) => a.action === action && !a.definitive);
   const allowed = new Set<OrderStatus>();
   if (answered('cancel', 200)) allowed.add('cancelled');
-  else if (answered('pay', 200)) allowed.add('confirmed');
+  else if (answered('pay', 200)) allowed.add(fulfilmentReached(journal, answered));
   else allowed.add('expired');
   if (unknown('pay') && !answered('cancel', 200)) allowed.add('confirmed');
   if (unknown('cancel')) allowed.add('cancelled');
+  if (unknown('ship')) allowed.add('shipped');
+  if (unknown('deliver')) allowed.add('delivered');
+  if (unknown('return')) allowed.add('returned');
   return [...allowed];
+}
+
+/** How far a paid order got by what the warehouse and the shopper were told: every delivery order moved, everything returned. */
+function fulfilmentReached(journal: OrderJournal, answered: (action: Action, status: number) => number): OrderStatus {
+  const deliveryOrders = journal.deliveryOrderIds?.length ?? 0;
+  if (answered('return', 201)) return 'returned';
+  if (deliveryOrders > 0 && answered('deliver', 200) === deliveryOrders) return 'delivered';
+  if (deliveryOrders > 0 && answered('ship', 200) === deliveryOrders) return 'shipped';
+  return 'confirmed';
 }
 
 function describe(answer: OrderJournal['answers'][number]): string {
@@ -132,7 +145,7 @@ export interface StockedLevel {
 /**
  * Stock by its own arithmetic, beside the ledger audit: nothing is reserved once every saga
  * settled, and each level holds what it was stocked with less what paid orders took from it (so
- * no level sold more than it had).
+ * no level sold more than it had); a returned order, sent back whole, took nothing.
  */
 export async function checkStock(database: Database, stocked: readonly StockedLevel[]): Promise<string[]> {
   const violations = (await findInventoryDiscrepancies(database.db)).map(describeInventoryDiscrepancy);
