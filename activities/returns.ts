@@ -4,8 +4,8 @@ import { appendEvents } from '../db/outbox';
 import { inventoryMovements, orderReturns, returnItems } from '../db/schema';
 import { DomainError } from '../domain/errors';
 import { toApplicationFailure } from '../domain/failure';
-import { shareOf } from '../domain/money';
 import type { OrderStatus } from '../domain/order';
+import { refundForReturn } from '../domain/returns';
 import { aggregateDemand, type MovementReason, type StockLine } from '../domain/stock';
 import { levelEvents } from '../domain/stock-events';
 import { correlationIdOf } from './correlation';
@@ -164,8 +164,7 @@ export function createReturnActivities(db: Db) {
         );
 
         const value = requested.reduce((sum, line) => sum + byPair.get(pairKey(line))!.unitPrice * line.quantity, 0);
-        const discountShare = order.subtotal > 0 ? shareOf(order.discount, value, order.subtotal) : 0;
-        const refundAmount = Math.max(0, Math.min(value - discountShare, await refundableOf(tx, orderId)));
+        const refundAmount = refundForReturn(order, value, await refundableOf(tx, orderId));
 
         await tx.insert(orderReturns).values({ id: returnId, orderId, refundAmount, reason: input.reason });
         await tx.insert(returnItems).values(requested.map((line) => ({ returnId, ...line })));

@@ -12,7 +12,7 @@ import { allocateLines, type CandidateLevel } from '../domain/allocation';
 import { DomainError, type ShortItem } from '../domain/errors';
 import type { NewEvent } from '../domain/events';
 import { toApplicationFailure } from '../domain/failure';
-import { CURRENCY, type AllocatedLine, type OrderLineRequest, type PricedLine, type Quote } from '../domain/order';
+import { CURRENCY, priceLines, type AllocatedLine, type OrderLineRequest, type PricedLine, type Quote } from '../domain/order';
 import { aggregateDemand, type LevelCounts, type MovementReason, type ReservationStatus, type StockLine } from '../domain/stock';
 import { levelEvents, type StockMoveType } from '../domain/stock-events';
 import { correlationIdOf } from './correlation';
@@ -83,12 +83,8 @@ export async function priceFromCatalog(db: Db, items: OrderLineRequest[]): Promi
     );
   }
 
-  const lines: PricedLine[] = items.map(({ productId, warehouseId, quantity }) => {
-    const unitPrice = byId.get(productId)!.price;
-    return { productId, warehouseId, quantity, unitPrice, lineTotal: unitPrice * quantity };
-  });
-  const subtotal = lines.reduce((sum, line) => sum + line.lineTotal, 0);
-  return { lines, subtotal, discount: 0, total: subtotal, currency: currencies[0] ?? CURRENCY };
+  const unitPrices = new Map([...byId].map(([productId, product]) => [productId, product.price]));
+  return priceLines(items, unitPrices, currencies[0] ?? CURRENCY);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { shareOf } from './money';
 import { aggregateDemand, type StockLine } from './stock';
 
 /**
@@ -24,6 +25,22 @@ export function overReturned(left: readonly StockLine[], requested: readonly Sto
     }
   }
   return undefined;
+}
+
+/**
+ * What one return gives back: the returned goods at the prices paid, less their share of the
+ * order's discount (rounded down, so the shopper never loses a fraction to rounding), and never
+ * more than is still refundable. Returns taken one by one therefore give back, all told, exactly
+ * what was paid once everything is back: the last one is short by what the earlier ones' rounding
+ * gave.
+ */
+export function refundForReturn(
+  order: { subtotal: number; discount: number },
+  goodsValue: number,
+  refundable: number,
+): number {
+  const discountShare = order.subtotal > 0 ? shareOf(order.discount, goodsValue, order.subtotal) : 0;
+  return Math.max(0, Math.min(goodsValue - discountShare, refundable));
 }
 
 function pairKey(line: { productId: string; warehouseId: string }): string {

@@ -14,7 +14,6 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Connection } from '@temporalio/client';
 import { prettyFactory } from 'pino-pretty';
 import postgres from 'postgres';
 import { runMigrations } from '../db/migrate';
@@ -22,6 +21,7 @@ import { loadConfig } from '../domain/config';
 import { createLogger, type Logger } from '../logging/logger';
 import { ORDER_SEARCH_ATTRIBUTES } from '../workflows/messages';
 import { natsServerPath } from './nats-binaries';
+import { temporalAnswers } from './temporal-answers';
 import { DEV_SERVER_SQLITE_ARGS, temporalCliPath } from './temporal-binaries';
 
 const ROOT = resolve(__dirname, '..');
@@ -214,13 +214,7 @@ async function waitForTemporal(address: string): Promise<void> {
   let lastError = '';
   const answered = await waitUntil(async () => {
     try {
-      const connection = await Connection.connect({ address, connectTimeout: 2_000 });
-      try {
-        await connection.workflowService.getSystemInfo({});
-        return true;
-      } finally {
-        await connection.close();
-      }
+      return await temporalAnswers(address);
     } catch (err) {
       lastError = (err as Error).message;
       return false;

@@ -44,6 +44,12 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
 
 function classify(err: unknown): DomainError | undefined {
   if (err instanceof ZodError) return validationError(err);
+  // The router decodes path parameters before any route runs; `/orders/%` cannot be decoded.
+  if (err instanceof URIError && (err as { status?: unknown }).status === 400) {
+    return new DomainError('VALIDATION_ERROR', 'a path segment is not valid percent-encoding', [
+      { path: '', location: 'params', message: 'is not valid percent-encoding' },
+    ]);
+  }
   const bodyType = (err as { type?: unknown } | null)?.type;
   if (typeof bodyType === 'string') {
     if (Object.hasOwn(BODY_ERRORS, bodyType)) return BODY_ERRORS[bodyType];

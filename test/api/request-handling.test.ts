@@ -28,6 +28,15 @@ describe('API request handling', () => {
     assert.notEqual(first.headers.get('x-request-id'), second.headers.get('x-request-id'));
   });
 
+  it('answers a path segment that is not valid percent-encoding with 400 VALIDATION_ERROR, not a 500', async () => {
+    for (const path of ['/orders/%', '/orders/%E0%A4%A/cancel', '/products/%zz']) {
+      const res = await call(stack, 'GET', path, { key: KEYS.admin });
+      assert.equal(res.status, 400, `${path}: ${JSON.stringify(res.body)}`);
+      assert.equal(res.body.error.code, 'VALIDATION_ERROR');
+      assert.deepEqual(res.body.error.details, [{ path: '', location: 'params', message: 'is not valid percent-encoding' }]);
+    }
+  });
+
   it('answers an unknown route with the 404 NOT_FOUND envelope', async () => {
     for (const path of ['/no-such-thing', '/products/a/b/c']) {
       const res = await call(stack, 'GET', path, { key: KEYS.admin });
