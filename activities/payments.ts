@@ -86,10 +86,17 @@ export function createPaymentActivities(db: Db, provider: PaymentProvider) {
      * Idempotent, and safe to repeat (even concurrently) after a crash at any point: every provider
      * call is idempotent per key and every row changes only from the status it was read in.
      */
-    async settlePayments(orderId: string): Promise<SettledPayments> {
+    async settlePayments(orderId: string, keys: readonly string[] = []): Promise<SettledPayments> {
+      // Every key the saga charged with and has no row yet: an attempt Temporal gave up on may
+      // still be running in a worker, its row not yet written. Voided first, it can never charge.
+      const recorded = new Set((await paymentsOf(db, orderId)).map((payment) => payment.idempotencyKey));
+      for (const key of keys) {
+        if (!recorded.has(key) && (await provider.lookup(key)).status === 'none') await provider.void(key);
+      }
+      // Read after the voids: a row an attempt wrote meanwhile is settled with the rest.
       for (const payment of await paymentsOf(db, orderId)) {
         if (payment.status === 'pending') await settlePending(db, provider, payment);
-        else if (payment.status === 'succeeded') await refundRest(db, provider, payment);
+        else if (payment.status === 'succeeded') await settleSucceeded(db, provider, payment);
       }
       const settled = await paymentsOf(db, orderId);
       return {
@@ -194,6 +201,19 @@ async function settlePending(db: Db, provider: PaymentProvider, payment: Payment
     .update(payments)
     .set({ status: 'voided' satisfies PaymentStatus, providerRef: after.providerRef ?? payment.providerRef, updatedAt: sql`now()` })
     .where(and(eq(payments.id, payment.id), inArray(payments.status, ['pending', 'succeeded'] satisfies PaymentStatus[])));
+}
+
+/**
+ * A succeeded payment: what it has left is refunded, unless the provider voided its key (a void
+ * of a key that was never charged when asked, racing the charge): then nothing is kept.
+ */
+async function settleSucceeded(db: Db, provider: PaymentProvider, payment: PaymentRow): Promise<void> {
+  const found = await provider.lookup(payment.idempotencyKey);
+  if (found.status !== 'voided') return refundRest(db, provider, payment);
+  await db
+    .update(payments)
+    .set({ status: 'voided' satisfies PaymentStatus, updatedAt: sql`now()` })
+    .where(and(eq(payments.id, payment.id), eq(payments.status, 'succeeded' satisfies PaymentStatus)));
 }
 
 /** Refunds what a succeeded payment has left, under the payment's one compensation key, then closes it. */

@@ -16,7 +16,8 @@
  * - `return-window`: after delivery the saga stays open for returns until the window closes;
  * - `unknown-outcomes-first` (placing.ts): releases pushed before the redemption and the hold;
  * - `settle-before-charge`, `free-orders` (payment.ts): a lost charge is found out and given back;
- *   a free order is confirmed without a charge;
+ *   a free order is confirmed without a charge; `settle-every-key`: the settlement is told every
+ *   key the saga charged with, so an attempt still running unseen is voided too;
  * - `point-of-no-return` (fulfilment.ts): the first shipment cuts the stack, and a cancelled
  *   workflow no longer unwinds a shipped order;
  * - `local-placing` (placing.ts): the placing steps run as local activities in one workflow task;

@@ -23,6 +23,18 @@ const DECLINED_CANCEL_REASON = `payment declined ${MAX_DECLINES} times`;
 export const SETTLE_BEFORE_CHARGE = 'settle-before-charge';
 /** `free-orders`: an order whose total is 0 is confirmed without calling the provider. */
 export const FREE_ORDERS = 'free-orders';
+/** `settle-every-key`: settlePayments is told every key the saga charged with (see charge). */
+export const SETTLE_EVERY_KEY = 'settle-every-key';
+
+/** The idempotency key of the order's n-th charge key (a new one only after a decline). */
+function chargeKey(orderId: string, n: number): string {
+  return `${orderId}:payment:${n}`;
+}
+
+/** Every key the saga has charged (or may be charging) with: one per decline, and the current one. */
+function chargeKeysOf(run: OrderRun): string[] {
+  return Array.from({ length: run.declines + 1 }, (_, i) => chargeKey(run.orderId, i + 1));
+}
 
 /** The validator of `pay`: refuses at once what the handler would refuse, without recording anything. */
 export function validatePayment(run: OrderRun): void {
@@ -86,8 +98,11 @@ async function charge(run: OrderRun, quote: Quote, paymentToken: string | null):
   const settleFirst = patched(SETTLE_BEFORE_CHARGE);
   if (settleFirst && !run.settlementPushed) {
     // Before the call: its answer can be lost after the provider charged. Whatever ends this
-    // order other than confirmed finds every charge out by its key and gives it back.
-    run.saga.push(() => durable.settlePayments(orderId));
+    // order other than confirmed finds every charge out by its key and gives it back; with
+    // `settle-every-key`, also the keys of attempts whose row never got written (an attempt
+    // Temporal gave up on may still charge), so that they never can.
+    const everyKey = patched(SETTLE_EVERY_KEY);
+    run.saga.push(() => (everyKey ? durable.settlePayments(orderId, chargeKeysOf(run)) : durable.settlePayments(orderId)));
     run.settlementPushed = true;
   }
   try {
@@ -100,7 +115,7 @@ async function charge(run: OrderRun, quote: Quote, paymentToken: string | null):
         paymentToken,
         // A new key only after a decline: an attempt that went unanswered may have charged, so
         // the next one must reuse its key, and the provider answers it without charging twice.
-        idempotencyKey: `${orderId}:payment:${run.declines + 1}`,
+        idempotencyKey: chargeKey(orderId, run.declines + 1),
       }),
     );
   } catch (err) {

@@ -141,6 +141,8 @@ export function fakeInventory(
 /** What the fake provider holds: per idempotency key, the amount charged and not given back. */
 export class FakeProvider {
   readonly kept = new Map<string, number>();
+  /** The keys each settlePayments was told the saga charged with. */
+  readonly settledKeys: (readonly string[])[] = [];
 
   total(): number {
     return [...this.kept.values()].reduce((sum, amount) => sum + amount, 0);
@@ -175,8 +177,9 @@ export function fakePayments(
       provider.kept.set(input.idempotencyKey, input.amount);
       return { paymentId: `payment-${input.idempotencyKey}`, status: 'succeeded' };
     },
-    async settlePayments(orderId) {
+    async settlePayments(orderId, keys) {
       log.record('settlePayments', [orderId]);
+      if (keys) provider.settledKeys.push(keys);
       if (options.settleFailure) {
         throw ApplicationFailure.create({ type: 'DatabaseRejected', message: 'a constraint refused the refund', nonRetryable: true });
       }

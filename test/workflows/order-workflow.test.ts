@@ -452,7 +452,8 @@ describe('orderWorkflow (time-skipping, stub activities)', function () {
   });
 
   it('cancels the order after the third declined payment, and that payment still answers PAYMENT_DECLINED', async function () {
-    await withWorker({}, async (saga) => {
+    const provider = new FakeProvider();
+    await withWorker({ provider }, async (saga) => {
       const { handle, input } = await saga.place();
 
       const declines = [];
@@ -464,9 +465,11 @@ describe('orderWorkflow (time-skipping, stub activities)', function () {
       // The third answer came once the stock was given back.
       assert.deepEqual(saga.log.argsOf('releaseStock'), [[input.orderId, 'cancelled']]);
       assert.deepEqual(saga.log.argsOf('setOrderStatus'), [[input.orderId, 'cancelled', 'payment declined 3 times']]);
-      assert.deepEqual(saga.log.argsOf('settlePayments'), [[input.orderId]]);
       const keys = saga.log.argsOf('chargePayment').map(([charge]) => (charge as { idempotencyKey: string }).idempotencyKey);
       assert.deepEqual(keys, [1, 2, 3].map((n) => `${input.orderId}:payment:${n}`));
+      // Settled by every key it charged with, and the next one, so none can still land.
+      assert.deepEqual(saga.log.argsOf('settlePayments'), [[input.orderId]]);
+      assert.deepEqual(provider.settledKeys, [[1, 2, 3, 4].map((n) => `${input.orderId}:payment:${n}`)]);
       const final = await handle.result();
       assert.equal(final.status, 'cancelled');
       assert.equal(final.cancelReason, 'payment declined 3 times');

@@ -1,17 +1,11 @@
-// A reproduction, not part of `npm test` (the name does not end in .test.ts), of the money bug
-// `npm run chaos` found: it fails on main today. Run it with
-//   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npx mocha test/integration/late-charge.repro.ts
-// Rename it to late-charge.test.ts once the bug is fixed.
-//
-// What happened under chaos (RESERVATION_TTL=2s, PostgreSQL crashing): a chargePayment attempt
-// blocked on writing its `payments` row while the database was away, past its start-to-close
-// time. Temporal timed the attempt out, the saga ran out of attempts, the reservation lapsed, and
-// the compensation settlePayments found no payment row, so no key to void. The attempt was still
-// running in the worker (an activity is not stopped when its attempt times out): once the
-// database answered it wrote the row and charged the card, for an order that had expired.
-// check:money: "order … (expired, total 2500): it keeps 2500, but an order that is expired keeps 0".
-// attemptSignal() measures the attempt's deadline from after the row is written, not from the
-// attempt's start, and settlePayments only knows the keys it finds rows for.
+// The money bug `npm run chaos` found (RESERVATION_TTL=2s, PostgreSQL crashing): a chargePayment
+// attempt blocked on writing its `payments` row while the database was away, past its
+// start-to-close time. Temporal timed the attempt out, the saga ran out of attempts, the
+// reservation lapsed, and the compensation settlePayments found no payment row, so no key to void.
+// The attempt was still running in the worker (an activity is not stopped when its attempt times
+// out): once the database answered it wrote the row and charged the card, for an order that had
+// expired. The saga now tells settlePayments every key it charged with (patch `settle-every-key`),
+// and a key without a row is voided at the provider, so the late attempt is refused.
 import { strict as assert } from 'node:assert';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
@@ -23,7 +17,7 @@ import { seedStockedProduct } from '../support/catalog';
 import { createTestDatabase } from '../support/database';
 import { reserveOrder } from '../support/reserved-order';
 
-describe('a charge attempt that outlives its deadline (reproduction)', function () {
+describe('a charge attempt that outlives its deadline (real PostgreSQL)', function () {
   let database: Database;
 
   before(async function () {
@@ -58,9 +52,9 @@ describe('a charge attempt that outlives its deadline (reproduction)', function 
     );
 
     // Past the attempt's deadline Temporal has given up on it; the saga expires the order and
-    // settles its payments, finding none.
+    // settles its payments, finding no row for the key it charged with.
     await new Promise((resolve) => setTimeout(resolve, 600));
-    assert.deepEqual(await activities.settlePayments(orderId), { voided: 0, refunded: 0 });
+    assert.deepEqual(await activities.settlePayments(orderId, [input.idempotencyKey]), { voided: 0, refunded: 0 });
     await sql`UPDATE orders SET status = 'expired' WHERE id = ${orderId}`;
 
     // The database recovers; the attempt, still running in the worker, goes on.
@@ -68,6 +62,9 @@ describe('a charge attempt that outlives its deadline (reproduction)', function 
     stall.release();
     const outcome = await attempt;
 
+    assert.match(outcome, /voided/, 'the late attempt is refused by the provider');
+    const [provider] = await sql`SELECT status FROM sandbox_charges WHERE idempotency_key = ${input.idempotencyKey}`;
+    assert.equal(provider?.status, 'voided', 'nothing is kept at the provider');
     const money = await findMoneyDiscrepancies(db);
     assert.deepEqual(
       money.filter((d) => d.orderId === orderId).map((d) => d.problems),
