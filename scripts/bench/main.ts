@@ -1,0 +1,346 @@
+// `npm run bench`: placing orders over HTTP against the engine's and the database's ceilings,
+// measured the same way in one run, then a flash sale, a mixed run with its invariants checked,
+// and the outbox relay (scripts/bench-outbox.ts). Prints a table, writes docs/bench/results.json
+// and docs/bench/chart.svg, and exits non-zero when an invariant was broken (a missed speed
+// target is reported, not a failure).
+//
+//   BENCH_QUICK=1 (or --quick)  short passes, a smaller flash sale, a short relay run; results go
+//                               to .data/bench-quick/ unless BENCH_OUT says otherwise
+//   BENCH_URL                   bench that API instead of starting a stack (BENCH_ADMIN_KEY,
+//                               BENCH_CUSTOMER_KEYS=key=customerId,...); ceilings are skipped
+//   BENCH_OUT                   where results.json and chart.svg go (default docs/bench)
+//   BENCH_LOG_LEVEL             the stack's LOG_LEVEL (default warn: the launcher relays every line)
+//   BENCH_SKIP_OUTBOX=1         leave the relay bench out
+//   BENCH_KEEP_LOGS=1           keep the stack's logs and state (the folder is printed)
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { randomCart, seedCatalog, FLASH_UNITS, WAREHOUSE, type BenchCatalog } from './catalog';
+import { connectEmptySagas, connectStockUpdates, type EmptySagaKind } from './ceilings';
+import { concurrencyChart, type ChartSeries } from './chart';
+import { percentile, tenths, type PassFigures } from './figures';
+import { burst, closedLoop, openLoop, type Call, type LoadResult } from './load';
+import { mixedRun, type MixedRunReport } from './mixed-run';
+import { createShopClient, labelOf, wireCounts, type ShopClient, type Shopper } from './shop-client';
+import { CEILING_TASK_QUEUE, startBenchStack, type BenchStack } from './stack';
+
+const ROOT = resolve(__dirname, '..', '..');
+const QUICK = process.env.BENCH_QUICK === '1' || process.argv.includes('--quick');
+const OUT_DIR = resolve(process.env.BENCH_OUT ?? (QUICK ? join(ROOT, '.data', 'bench-quick') : join(ROOT, 'docs', 'bench')));
+const CONCURRENCY = [1, 10, 50];
+const SETTINGS = QUICK
+  ? { warmupMs: 1_000, durationMs: 4_000, dbDurationMs: 2_000, burstClients: 300, mixedClients: 8, mixedMs: 6_000 }
+  : { warmupMs: 3_000, durationMs: 15_000, dbDurationMs: 5_000, burstClients: 1_000, mixedClients: 20, mixedMs: 20_000 };
+/** Lets the relay and the worker settle between passes, so one pass's tail does not load the next. */
+const PAUSE_MS = 2_000;
+
+const SERVICE = 'placement over HTTP';
+const REGULAR = 'empty saga, regular activities';
+const LOCAL = 'empty saga, local activities';
+const DATABASE = 'database: conditional UPDATE';
+
+interface PassRow extends PassFigures {
+  pass: string;
+  clients: number;
+  answers: Record<string, number>;
+}
+
+interface Target {
+  target: string;
+  measured: string;
+  ratio: number;
+  limit: string;
+  met: boolean;
+}
+
+function uptime(): string {
+  try {
+    return execFileSync('uptime', { encoding: 'utf8' }).trim();
+  } catch {
+    return `load average ${loadavg().map((l) => l.toFixed(2)).join(', ')}`;
+  }
+}
+
+function log(line: string): void {
+  console.log(`[bench] ${line}`);
+}
+
+function row(pass: string, clients: number, result: LoadResult): PassRow {
+  const r = { pass, clients, ...result.figures, answers: result.outcomes };
+  log(`${pass} @ ${clients}: ${r.perSecond}/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, answers ${JSON.stringify(r.answers)}`);
+  return r;
+}
+
+function placementCall(shop: ShopClient, shoppers: Shopper[], skus: readonly string[]): Call {
+  return async (client) => labelOf(await shop.placeOrder(shoppers[client % shoppers.length]!, randomCart(skus, 3, 2)));
+}
+
+/** The closed-loop passes at each concurrency: the service, then its ceilings right after it. */
+async function concurrencyPasses(stack: BenchStack, shop: ShopClient, catalog: BenchCatalog): Promise<PassRow[]> {
+  const rows: PassRow[] = [];
+  const sagas = stack.direct ? await connectEmptySagas(stack.direct.temporalAddress, CEILING_TASK_QUEUE) : undefined;
+  const updates = stack.direct ? await connectStockUpdates(stack.direct.databaseUrl, catalog.spread.length, Math.max(...CONCURRENCY)) : undefined;
+  const timing = { warmupMs: SETTINGS.warmupMs, durationMs: SETTINGS.durationMs };
+  try {
+    for (const clients of CONCURRENCY) {
+      rows.push(row(SERVICE, clients, await closedLoop({ clients, ...timing, call: placementCall(shop, stack.shoppers, catalog.spread) })));
+      stack.assertRunning();
+      if (sagas) {
+        for (const [kind, name] of [['regular', REGULAR], ['local', LOCAL]] as Array<[EmptySagaKind, string]>) {
+          await sleep(PAUSE_MS);
+          rows.push(row(name, clients, await closedLoop({ clients, ...timing, call: sagas.call(kind) })));
+        }
+      }
+      if (updates) {
+        rows.push(row(DATABASE, clients, await closedLoop({ clients, warmupMs: 500, durationMs: SETTINGS.dbDurationMs, call: updates.call(false) })));
+      }
+      await sleep(PAUSE_MS);
+    }
+    if (updates) rows.push(row(`${DATABASE}, one hot row`, 50, await closedLoop({ clients: 50, warmupMs: 500, durationMs: SETTINGS.dbDurationMs, call: updates.call(true) })));
+  } finally {
+    await sagas?.close();
+    await updates?.close();
+  }
+  return rows;
+}
+
+interface BurstReport {
+  clients: number;
+  answers: Record<string, number>;
+  elapsedS: number;
+  placementsPerSecond: number;
+  /** The flash sale: sales per second until the last unit was sold. */
+  acceptedPerSecond?: number;
+  refusalP50Ms?: number;
+  refusalP99Ms?: number;
+  acceptedP99Ms?: number;
+  level?: { onHand: number; reserved: number };
+}
+
+function burstReport(result: LoadResult): BurstReport {
+  return {
+    clients: result.figures.count,
+    answers: result.outcomes,
+    elapsedS: tenths(result.samples.reduce((m, s) => Math.max(m, s.endMs), 0) / 1000),
+    placementsPerSecond: result.figures.perSecond,
+  };
+}
+
+/** 1,000 shoppers at once for one product of 100 units, after the same 1,000 spread over the catalogue. */
+async function flashSale(shop: ShopClient, shoppers: Shopper[], catalog: BenchCatalog, violations: string[]) {
+  const one = (productId: () => string): Call => async (client) =>
+    labelOf(await shop.placeOrder(shoppers[client % shoppers.length]!, [{ productId: productId(), quantity: 1 }]));
+  const spreadResult = await burst({ clients: SETTINGS.burstClients, call: one(() => catalog.spread[Math.floor(Math.random() * catalog.spread.length)]!) });
+  const spread = burstReport(spreadResult);
+  log(`spread burst of ${spread.clients}: ${spread.placementsPerSecond}/s, answers ${JSON.stringify(spread.answers)}`);
+  await sleep(PAUSE_MS * 2);
+
+  const hotResult = await burst({ clients: SETTINGS.burstClients, call: one(() => catalog.flash) });
+  const hot = burstReport(hotResult);
+  const accepted = hotResult.samples.filter((s) => s.outcome === '201').sort((a, b) => a.endMs - b.endMs);
+  const refusals = hotResult.samples.filter((s) => s.outcome === '409 INSUFFICIENT_INVENTORY').map((s) => s.latencyMs).sort((a, b) => a - b);
+  const lastSale = accepted.at(-1)?.endMs ?? 0;
+  hot.acceptedPerSecond = lastSale > 0 ? tenths((accepted.length * 1000) / lastSale) : 0;
+  hot.refusalP50Ms = tenths(percentile(refusals, 50));
+  hot.refusalP99Ms = tenths(percentile(refusals, 99));
+  hot.acceptedP99Ms = tenths(percentile(accepted.map((s) => s.latencyMs), 99));
+  const level = await shop.getLevel(catalog.flash, WAREHOUSE);
+  hot.level = { onHand: Number(level.data?.onHand), reserved: Number(level.data?.reserved) };
+  log(`flash sale of ${hot.clients} for ${FLASH_UNITS}: ${hot.acceptedPerSecond} sales/s, refusals p99 ${hot.refusalP99Ms} ms, answers ${JSON.stringify(hot.answers)}, level ${JSON.stringify(hot.level)}`);
+
+  const refused = SETTINGS.burstClients - FLASH_UNITS;
+  if (accepted.length !== FLASH_UNITS) violations.push(`flash sale: ${accepted.length} placements accepted, not ${FLASH_UNITS}`);
+  if (refusals.length !== refused) violations.push(`flash sale: ${refusals.length} refused with 409 INSUFFICIENT_INVENTORY, not ${refused}`);
+  if (hot.level.reserved !== FLASH_UNITS || hot.level.onHand !== FLASH_UNITS) {
+    violations.push(`flash sale: the level holds ${hot.level.reserved} reserved of ${hot.level.onHand} on hand, not ${FLASH_UNITS} of ${FLASH_UNITS}`);
+  }
+  if ((spread.answers['201'] ?? 0) !== SETTINGS.burstClients) violations.push(`spread burst: answers ${JSON.stringify(spread.answers)}, not all 201`);
+  return { spread, hot };
+}
+
+function passOf(rows: PassRow[], pass: string, clients: number): PassRow | undefined {
+  return rows.find((r) => r.pass === pass && r.clients === clients);
+}
+
+function ratioTarget(target: string, measured: number, against: number, limit: number, atMost: boolean, detail: string): Target {
+  const ratio = against > 0 ? measured / against : Number.NaN;
+  return {
+    target,
+    measured: detail,
+    ratio: Math.round(ratio * 100) / 100,
+    limit: `${atMost ? '≤' : '≥'} ${limit}`,
+    met: atMost ? ratio <= limit : ratio >= limit,
+  };
+}
+
+function targetsOf(rows: PassRow[], halfPeak: PassRow | undefined, flash: { spread: BurstReport; hot: BurstReport }): Target[] {
+  const targets: Target[] = [];
+  for (const clients of [10, 50]) {
+    const service = passOf(rows, SERVICE, clients);
+    const local = passOf(rows, LOCAL, clients);
+    if (service && local) {
+      targets.push(
+        ratioTarget(`placement ≥ 80% of the local-activity empty saga at ${clients} clients`, service.perSecond, local.perSecond, 0.8, false, `${service.perSecond}/s vs ${local.perSecond}/s`),
+      );
+    }
+  }
+  const unloaded = passOf(rows, SERVICE, 1);
+  const localUnloaded = passOf(rows, LOCAL, 1);
+  if (unloaded && localUnloaded) {
+    targets.push(
+      ratioTarget('unloaded p50 ≤ 2× the empty saga\'s (local activities)', unloaded.p50Ms, localUnloaded.p50Ms, 2, true, `${unloaded.p50Ms} ms vs ${localUnloaded.p50Ms} ms`),
+    );
+  }
+  targets.push(
+    ratioTarget(
+      'flash sale: accepted/s ≥ 90% of placements/s spread over many SKUs',
+      flash.hot.acceptedPerSecond ?? 0,
+      flash.spread.placementsPerSecond,
+      0.9,
+      false,
+      `${flash.hot.acceptedPerSecond}/s vs ${flash.spread.placementsPerSecond}/s`,
+    ),
+  );
+  if (halfPeak && unloaded) {
+    targets.push(
+      ratioTarget(`p99 at half the peak rate (${halfPeak.perSecond}/s offered) ≤ 3× the unloaded p50`, halfPeak.p99Ms, unloaded.p50Ms, 3, true, `${halfPeak.p99Ms} ms vs ${unloaded.p50Ms} ms`),
+    );
+  }
+  return targets;
+}
+
+/** scripts/bench-outbox.ts as a child, after the stack has stopped; its figures come back as JSON. */
+function outboxBench(): Record<string, string | number> | { skipped: string } {
+  if (process.env.BENCH_SKIP_OUTBOX === '1') return { skipped: 'BENCH_SKIP_OUTBOX=1' };
+  const file = join(tmpdir(), `bench-outbox-${randomBytes(4).toString('hex')}.json`);
+  const env = { ...process.env, BENCH_OUTBOX_JSON: file, ...(QUICK ? { BENCH_EVENTS: process.env.BENCH_EVENTS ?? '2000', BENCH_OUTAGE_S: process.env.BENCH_OUTAGE_S ?? '2' } : {}) };
+  log('the outbox relay (scripts/bench-outbox.ts)');
+  const run = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'bench-outbox.ts')], { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
+  try {
+    if (run.status !== 0) return { skipped: `bench-outbox exited with ${run.status ?? run.signal}` };
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, string | number>;
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
+function chartOf(rows: PassRow[], subtitle: string): string {
+  const colours: Record<string, string> = { [SERVICE]: '#d62728', [REGULAR]: '#1f77b4', [LOCAL]: '#2ca02c', [DATABASE]: '#7f7f7f' };
+  const seriesOf = (value: (r: PassRow) => number): ChartSeries[] =>
+    Object.entries(colours)
+      .map(([name, colour]) => ({ name, colour, points: rows.filter((r) => r.pass === name).map((r): [number, number] => [r.clients, value(r)]) }))
+      .filter((s) => s.points.length > 0);
+  return concurrencyChart({ subtitle, throughput: seriesOf((r) => r.perSecond), p99: seriesOf((r) => r.p99Ms) });
+}
+
+function printTables(rows: PassRow[], halfPeak: PassRow | undefined, flash: { spread: BurstReport; hot: BurstReport }, mixed: MixedRunReport, targets: Target[]): void {
+  const passes = [...rows, ...(halfPeak ? [halfPeak] : [])].map((r) => ({
+    pass: r.pass,
+    clients: r.clients,
+    'calls/s': r.perSecond,
+    'p50 ms': r.p50Ms,
+    'p95 ms': r.p95Ms,
+    'p99 ms': r.p99Ms,
+    answers: Object.entries(r.answers).map(([a, n]) => `${a}×${n}`).join(' '),
+  }));
+  console.table(passes);
+  console.table({
+    [`spread burst (${flash.spread.clients} clients, many SKUs)`]: { 'placements/s': flash.spread.placementsPerSecond, 'elapsed s': flash.spread.elapsedS, answers: JSON.stringify(flash.spread.answers) },
+    [`flash sale (${flash.hot.clients} clients, ${FLASH_UNITS} units)`]: {
+      'placements/s': flash.hot.placementsPerSecond,
+      'accepted/s': flash.hot.acceptedPerSecond,
+      'refusal p50/p99 ms': `${flash.hot.refusalP50Ms} / ${flash.hot.refusalP99Ms}`,
+      'elapsed s': flash.hot.elapsedS,
+      answers: JSON.stringify(flash.hot.answers),
+    },
+  });
+  console.table({ mixed: { placed: mixed.placed, refused: mixed.refused, ends: JSON.stringify(mixed.endStatuses), violations: mixed.violations.length } });
+  console.table(targets.map((t) => ({ target: t.target, measured: t.measured, ratio: t.ratio, limit: t.limit, result: t.met ? 'met' : 'MISSED' })));
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  const loadBefore = uptime();
+  log(`${QUICK ? 'quick' : 'full'} run at ${startedAt.toISOString()}; ${loadBefore}`);
+  const stack = await startBenchStack(process.env.BENCH_LOG_LEVEL ?? 'warn');
+  const violations: string[] = [];
+  let report: Record<string, unknown>;
+  let targets: Target[];
+  let rows: PassRow[];
+  try {
+    log(`stack: ${stack.description}`);
+    const shop = createShopClient(stack.api, stack.adminKey);
+    const catalog = await seedCatalog(shop, stack.shoppers, randomBytes(3).toString('hex'));
+    log(`seeded ${catalog.spread.length + catalog.mixed.length + 1} products`);
+
+    rows = await concurrencyPasses(stack, shop, catalog);
+    const peak = Math.max(...rows.filter((r) => r.pass === SERVICE).map((r) => r.perSecond));
+    const halfRate = tenths(peak / 2);
+    const halfPeak = halfRate > 0
+      ? row(`${SERVICE}, open loop at half the peak`, 0, await openLoop({ ratePerSecond: halfRate, durationMs: SETTINGS.durationMs, call: placementCall(shop, stack.shoppers, catalog.spread) }))
+      : undefined;
+    await sleep(PAUSE_MS);
+    const flash = await flashSale(shop, stack.shoppers, catalog, violations);
+    await sleep(PAUSE_MS);
+
+    log('mixed run: place, pay, cancel, decline, let expire');
+    const mixedShop = stack.direct ? createShopClient(stack.direct.shortTtlApi, stack.adminKey) : shop;
+    const mixed = await mixedRun({ shop: mixedShop, shoppers: stack.shoppers, catalog, clients: SETTINGS.mixedClients, durationMs: SETTINGS.mixedMs, direct: stack.direct });
+    violations.push(...mixed.violations);
+    stack.assertRunning();
+    for (const r of [...rows.filter((r) => r.pass === SERVICE), ...(halfPeak ? [halfPeak] : [])]) {
+      const unexpected = Object.keys(r.answers).filter((a) => a !== '201');
+      if (unexpected.length) violations.push(`${r.pass} @ ${r.clients}: answers other than 201: ${JSON.stringify(r.answers)}`);
+    }
+    targets = targetsOf(rows, halfPeak, flash);
+    printTables(rows, halfPeak, flash, mixed, targets);
+    report = {
+      passes: rows,
+      halfPeak: halfPeak ? { offeredPerSecond: halfRate, ...halfPeak } : undefined,
+      flashSale: flash.hot,
+      spreadBurst: flash.spread,
+      mixed,
+      wire: { ...wireCounts },
+    };
+  } finally {
+    await stack.stop();
+  }
+  const relay = outboxBench();
+  const loadAfter = uptime();
+  const results = {
+    run: {
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      quick: QUICK,
+      uptimeBefore: loadBefore,
+      uptimeAfter: loadAfter,
+      cpus: cpus().length,
+      node: process.version,
+      stack: stack.description.replace(/; logs in .*$/, ''),
+      settings: SETTINGS,
+    },
+    ...report,
+    outboxRelay: relay,
+    targets,
+    violations,
+  };
+  mkdirSync(OUT_DIR, { recursive: true });
+  writeFileSync(join(OUT_DIR, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  const subtitle = `${startedAt.toISOString().slice(0, 16)}Z, ${cpus().length} cores, ${loadBefore.replace(/^.*load average/, 'load average')}${QUICK ? ' (quick run)' : ''}`;
+  writeFileSync(join(OUT_DIR, 'chart.svg'), chartOf(rows, subtitle));
+  log(`wrote ${join(OUT_DIR, 'results.json')} and chart.svg; ${loadAfter}`);
+  if (violations.length) {
+    console.error(`[bench] ${violations.length} invariant violation(s):\n  ${violations.join('\n  ')}`);
+    process.exitCode = 1;
+  } else {
+    log(`invariants held; targets met: ${targets.filter((t) => t.met).length} of ${targets.length}`);
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error('[bench] failed:', err);
+  process.exitCode = 1;
+});
