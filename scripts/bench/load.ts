@@ -30,28 +30,37 @@ function resultOf(samples: Sample[], elapsedMs: number): LoadResult {
 }
 
 /**
- * `clients` clients call back to back for `warmupMs` (not counted: connections, caches, the JIT)
- * and then `durationMs`. The rate is the calls started in the window over the time until the
- * last of them answered.
+ * `clients` clients call back to back: for `warmupMs` uncounted (connections, caches, the JIT,
+ * the first burst of simultaneous starts), then in a window of `durationMs` that stays open until
+ * every client has answered twice on average (a slow pass still gives a rate and percentiles), but
+ * no longer than `maxDurationMs`. Counted: the calls that answered within the window; the rate is
+ * their number over the window's length.
  */
-export async function closedLoop(options: { clients: number; warmupMs: number; durationMs: number; call: Call }): Promise<LoadResult> {
-  const begin = performance.now();
-  const windowStart = begin + options.warmupMs;
-  const windowEnd = windowStart + options.durationMs;
+export async function closedLoop(options: {
+  clients: number;
+  warmupMs: number;
+  durationMs: number;
+  maxDurationMs?: number;
+  call: Call;
+}): Promise<LoadResult> {
+  const windowStart = performance.now() + options.warmupMs;
+  const earliestEnd = windowStart + options.durationMs;
+  const latestEnd = windowStart + (options.maxDurationMs ?? options.durationMs * 3);
+  const enough = options.clients * 2;
   const samples: Sample[] = [];
-  let lastEnd = windowStart;
+  let windowEnd: number | undefined;
   async function client(index: number): Promise<void> {
-    while (performance.now() < windowEnd) {
+    while (windowEnd === undefined) {
       const started = performance.now();
       const outcome = await options.call(index);
       const ended = performance.now();
-      if (started < windowStart) continue;
-      lastEnd = Math.max(lastEnd, ended);
+      if (windowEnd !== undefined || ended < windowStart) continue;
       samples.push({ outcome, startMs: started - windowStart, endMs: ended - windowStart, latencyMs: ended - started });
+      if (ended >= latestEnd || (ended >= earliestEnd && samples.length >= enough)) windowEnd = ended;
     }
   }
   await Promise.all(Array.from({ length: options.clients }, (_, i) => client(i)));
-  return resultOf(samples, lastEnd - windowStart);
+  return resultOf(samples, (windowEnd ?? windowStart) - windowStart);
 }
 
 /**

@@ -21,11 +21,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { randomCart, seedCatalog, FLASH_UNITS, WAREHOUSE, type BenchCatalog } from './catalog';
 import { connectEmptySagas, connectStockUpdates, type EmptySagaKind } from './ceilings';
 import { concurrencyChart, type ChartSeries } from './chart';
-import { percentile, tenths, type PassFigures } from './figures';
+import { percentile, tenths } from './figures';
 import { burst, closedLoop, openLoop, type Call, type LoadResult } from './load';
 import { mixedRun, type MixedRunReport } from './mixed-run';
 import { createShopClient, labelOf, wireCounts, type ShopClient, type Shopper } from './shop-client';
 import { CEILING_TASK_QUEUE, startBenchStack, type BenchStack } from './stack';
+import { PASS, targetsOf, type PassRow, type Target } from './targets';
 
 const ROOT = resolve(__dirname, '..', '..');
 const QUICK = process.env.BENCH_QUICK === '1' || process.argv.includes('--quick');
@@ -33,28 +34,9 @@ const OUT_DIR = resolve(process.env.BENCH_OUT ?? (QUICK ? join(ROOT, '.data', 'b
 const CONCURRENCY = [1, 10, 50];
 const SETTINGS = QUICK
   ? { warmupMs: 1_000, durationMs: 4_000, dbDurationMs: 2_000, burstClients: 300, mixedClients: 8, mixedMs: 6_000 }
-  : { warmupMs: 3_000, durationMs: 15_000, dbDurationMs: 5_000, burstClients: 1_000, mixedClients: 20, mixedMs: 20_000 };
+  : { warmupMs: 2_000, durationMs: 10_000, dbDurationMs: 5_000, burstClients: 1_000, mixedClients: 20, mixedMs: 20_000 };
 /** Lets the relay and the worker settle between passes, so one pass's tail does not load the next. */
 const PAUSE_MS = 2_000;
-
-const SERVICE = 'placement over HTTP';
-const REGULAR = 'empty saga, regular activities';
-const LOCAL = 'empty saga, local activities';
-const DATABASE = 'database: conditional UPDATE';
-
-interface PassRow extends PassFigures {
-  pass: string;
-  clients: number;
-  answers: Record<string, number>;
-}
-
-interface Target {
-  target: string;
-  measured: string;
-  ratio: number;
-  limit: string;
-  met: boolean;
-}
 
 function uptime(): string {
   try {
@@ -86,20 +68,20 @@ async function concurrencyPasses(stack: BenchStack, shop: ShopClient, catalog: B
   const timing = { warmupMs: SETTINGS.warmupMs, durationMs: SETTINGS.durationMs };
   try {
     for (const clients of CONCURRENCY) {
-      rows.push(row(SERVICE, clients, await closedLoop({ clients, ...timing, call: placementCall(shop, stack.shoppers, catalog.spread) })));
+      rows.push(row(PASS.service, clients, await closedLoop({ clients, ...timing, call: placementCall(shop, stack.shoppers, catalog.spread) })));
       stack.assertRunning();
       if (sagas) {
-        for (const [kind, name] of [['regular', REGULAR], ['local', LOCAL]] as Array<[EmptySagaKind, string]>) {
+        for (const [kind, name] of [['regular', PASS.regular], ['local', PASS.local]] as Array<[EmptySagaKind, string]>) {
           await sleep(PAUSE_MS);
           rows.push(row(name, clients, await closedLoop({ clients, ...timing, call: sagas.call(kind) })));
         }
       }
       if (updates) {
-        rows.push(row(DATABASE, clients, await closedLoop({ clients, warmupMs: 500, durationMs: SETTINGS.dbDurationMs, call: updates.call(false) })));
+        rows.push(row(PASS.database, clients, await closedLoop({ clients, warmupMs: 500, durationMs: SETTINGS.dbDurationMs, call: updates.call(false) })));
       }
       await sleep(PAUSE_MS);
     }
-    if (updates) rows.push(row(`${DATABASE}, one hot row`, 50, await closedLoop({ clients: 50, warmupMs: 500, durationMs: SETTINGS.dbDurationMs, call: updates.call(true) })));
+    if (updates) rows.push(row(`${PASS.database}, one hot row`, 50, await closedLoop({ clients: 50, warmupMs: 500, durationMs: SETTINGS.dbDurationMs, call: updates.call(true) })));
   } finally {
     await sagas?.close();
     await updates?.close();
@@ -161,57 +143,6 @@ async function flashSale(shop: ShopClient, shoppers: Shopper[], catalog: BenchCa
   return { spread, hot };
 }
 
-function passOf(rows: PassRow[], pass: string, clients: number): PassRow | undefined {
-  return rows.find((r) => r.pass === pass && r.clients === clients);
-}
-
-function ratioTarget(target: string, measured: number, against: number, limit: number, atMost: boolean, detail: string): Target {
-  const ratio = against > 0 ? measured / against : Number.NaN;
-  return {
-    target,
-    measured: detail,
-    ratio: Math.round(ratio * 100) / 100,
-    limit: `${atMost ? '≤' : '≥'} ${limit}`,
-    met: atMost ? ratio <= limit : ratio >= limit,
-  };
-}
-
-function targetsOf(rows: PassRow[], halfPeak: PassRow | undefined, flash: { spread: BurstReport; hot: BurstReport }): Target[] {
-  const targets: Target[] = [];
-  for (const clients of [10, 50]) {
-    const service = passOf(rows, SERVICE, clients);
-    const local = passOf(rows, LOCAL, clients);
-    if (service && local) {
-      targets.push(
-        ratioTarget(`placement ≥ 80% of the local-activity empty saga at ${clients} clients`, service.perSecond, local.perSecond, 0.8, false, `${service.perSecond}/s vs ${local.perSecond}/s`),
-      );
-    }
-  }
-  const unloaded = passOf(rows, SERVICE, 1);
-  const localUnloaded = passOf(rows, LOCAL, 1);
-  if (unloaded && localUnloaded) {
-    targets.push(
-      ratioTarget('unloaded p50 ≤ 2× the empty saga\'s (local activities)', unloaded.p50Ms, localUnloaded.p50Ms, 2, true, `${unloaded.p50Ms} ms vs ${localUnloaded.p50Ms} ms`),
-    );
-  }
-  targets.push(
-    ratioTarget(
-      'flash sale: accepted/s ≥ 90% of placements/s spread over many SKUs',
-      flash.hot.acceptedPerSecond ?? 0,
-      flash.spread.placementsPerSecond,
-      0.9,
-      false,
-      `${flash.hot.acceptedPerSecond}/s vs ${flash.spread.placementsPerSecond}/s`,
-    ),
-  );
-  if (halfPeak && unloaded) {
-    targets.push(
-      ratioTarget(`p99 at half the peak rate (${halfPeak.perSecond}/s offered) ≤ 3× the unloaded p50`, halfPeak.p99Ms, unloaded.p50Ms, 3, true, `${halfPeak.p99Ms} ms vs ${unloaded.p50Ms} ms`),
-    );
-  }
-  return targets;
-}
-
 /** scripts/bench-outbox.ts as a child, after the stack has stopped; its figures come back as JSON. */
 function outboxBench(): Record<string, string | number> | { skipped: string } {
   if (process.env.BENCH_SKIP_OUTBOX === '1') return { skipped: 'BENCH_SKIP_OUTBOX=1' };
@@ -228,7 +159,7 @@ function outboxBench(): Record<string, string | number> | { skipped: string } {
 }
 
 function chartOf(rows: PassRow[], subtitle: string): string {
-  const colours: Record<string, string> = { [SERVICE]: '#d62728', [REGULAR]: '#1f77b4', [LOCAL]: '#2ca02c', [DATABASE]: '#7f7f7f' };
+  const colours: Record<string, string> = { [PASS.service]: '#d62728', [PASS.regular]: '#1f77b4', [PASS.local]: '#2ca02c', [PASS.database]: '#7f7f7f' };
   const seriesOf = (value: (r: PassRow) => number): ChartSeries[] =>
     Object.entries(colours)
       .map(([name, colour]) => ({ name, colour, points: rows.filter((r) => r.pass === name).map((r): [number, number] => [r.clients, value(r)]) }))
@@ -239,7 +170,7 @@ function chartOf(rows: PassRow[], subtitle: string): string {
 function printTables(rows: PassRow[], halfPeak: PassRow | undefined, flash: { spread: BurstReport; hot: BurstReport }, mixed: MixedRunReport, targets: Target[]): void {
   const passes = [...rows, ...(halfPeak ? [halfPeak] : [])].map((r) => ({
     pass: r.pass,
-    clients: r.clients,
+    clients: r.clients || 'open loop',
     'calls/s': r.perSecond,
     'p50 ms': r.p50Ms,
     'p95 ms': r.p95Ms,
@@ -277,10 +208,10 @@ async function main(): Promise<void> {
     log(`seeded ${catalog.spread.length + catalog.mixed.length + 1} products`);
 
     rows = await concurrencyPasses(stack, shop, catalog);
-    const peak = Math.max(...rows.filter((r) => r.pass === SERVICE).map((r) => r.perSecond));
+    const peak = Math.max(...rows.filter((r) => r.pass === PASS.service).map((r) => r.perSecond));
     const halfRate = tenths(peak / 2);
     const halfPeak = halfRate > 0
-      ? row(`${SERVICE}, open loop at half the peak`, 0, await openLoop({ ratePerSecond: halfRate, durationMs: SETTINGS.durationMs, call: placementCall(shop, stack.shoppers, catalog.spread) }))
+      ? row(`${PASS.service}, open loop at half the peak`, 0, await openLoop({ ratePerSecond: halfRate, durationMs: SETTINGS.durationMs * 1.5, call: placementCall(shop, stack.shoppers, catalog.spread) }))
       : undefined;
     await sleep(PAUSE_MS);
     const flash = await flashSale(shop, stack.shoppers, catalog, violations);
@@ -291,11 +222,11 @@ async function main(): Promise<void> {
     const mixed = await mixedRun({ shop: mixedShop, shoppers: stack.shoppers, catalog, clients: SETTINGS.mixedClients, durationMs: SETTINGS.mixedMs, direct: stack.direct });
     violations.push(...mixed.violations);
     stack.assertRunning();
-    for (const r of [...rows.filter((r) => r.pass === SERVICE), ...(halfPeak ? [halfPeak] : [])]) {
+    for (const r of [...rows.filter((r) => r.pass === PASS.service), ...(halfPeak ? [halfPeak] : [])]) {
       const unexpected = Object.keys(r.answers).filter((a) => a !== '201');
       if (unexpected.length) violations.push(`${r.pass} @ ${r.clients}: answers other than 201: ${JSON.stringify(r.answers)}`);
     }
-    targets = targetsOf(rows, halfPeak, flash);
+    targets = targetsOf(rows, halfPeak, { acceptedPerSecond: flash.hot.acceptedPerSecond ?? 0, spreadPerSecond: flash.spread.placementsPerSecond });
     printTables(rows, halfPeak, flash, mixed, targets);
     report = {
       passes: rows,
