@@ -63,7 +63,7 @@ export function concurrencyChart(options: { subtitle: string; throughput: ChartS
   const xs = [...new Set(options.throughput.flatMap((s) => s.points.map(([c]) => c)))].sort((a, b) => a - b);
   const legend = options.throughput
     .map((s, i) => {
-      const lx = 20 + i * 230;
+      const lx = 16 + i * 215;
       return `<line x1="${lx}" x2="${lx + 24}" y1="${HEIGHT + 16}" y2="${HEIGHT + 16}" stroke="${s.colour}" stroke-width="3"/><text x="${lx + 30}" y="${HEIGHT + 20}">${escape(s.name)}</text>`;
     })
     .join('\n');

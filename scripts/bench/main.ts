@@ -91,6 +91,8 @@ async function concurrencyPasses(stack: BenchStack, shop: ShopClient, catalog: B
 
 interface BurstReport {
   clients: number;
+  /** Calls repeated with their key after a 503 (the API's 30 s bound on a placement ran out). */
+  retriedAfter503: number;
   answers: Record<string, number>;
   elapsedS: number;
   placementsPerSecond: number;
@@ -102,9 +104,10 @@ interface BurstReport {
   level?: { onHand: number; reserved: number };
 }
 
-function burstReport(result: LoadResult): BurstReport {
+function burstReport(result: LoadResult, retriedBefore: number): BurstReport {
   return {
     clients: result.figures.count,
+    retriedAfter503: wireCounts.retriedAfter503 - retriedBefore,
     answers: result.outcomes,
     elapsedS: tenths(result.samples.reduce((m, s) => Math.max(m, s.endMs), 0) / 1000),
     placementsPerSecond: result.figures.perSecond,
@@ -115,13 +118,15 @@ function burstReport(result: LoadResult): BurstReport {
 async function flashSale(shop: ShopClient, shoppers: Shopper[], catalog: BenchCatalog, violations: string[]) {
   const one = (productId: () => string): Call => async (client) =>
     labelOf(await shop.placeOrder(shoppers[client % shoppers.length]!, [{ productId: productId(), quantity: 1 }]));
+  let retriedBefore = wireCounts.retriedAfter503;
   const spreadResult = await burst({ clients: SETTINGS.burstClients, call: one(() => catalog.spread[Math.floor(Math.random() * catalog.spread.length)]!) });
-  const spread = burstReport(spreadResult);
+  const spread = burstReport(spreadResult, retriedBefore);
   log(`spread burst of ${spread.clients}: ${spread.placementsPerSecond}/s, answers ${JSON.stringify(spread.answers)}`);
   await sleep(PAUSE_MS * 2);
 
+  retriedBefore = wireCounts.retriedAfter503;
   const hotResult = await burst({ clients: SETTINGS.burstClients, call: one(() => catalog.flash) });
-  const hot = burstReport(hotResult);
+  const hot = burstReport(hotResult, retriedBefore);
   const accepted = hotResult.samples.filter((s) => s.outcome === '201').sort((a, b) => a.endMs - b.endMs);
   const refusals = hotResult.samples.filter((s) => s.outcome === '409 INSUFFICIENT_INVENTORY').map((s) => s.latencyMs).sort((a, b) => a - b);
   const lastSale = accepted.at(-1)?.endMs ?? 0;
@@ -179,12 +184,18 @@ function printTables(rows: PassRow[], halfPeak: PassRow | undefined, flash: { sp
   }));
   console.table(passes);
   console.table({
-    [`spread burst (${flash.spread.clients} clients, many SKUs)`]: { 'placements/s': flash.spread.placementsPerSecond, 'elapsed s': flash.spread.elapsedS, answers: JSON.stringify(flash.spread.answers) },
+    [`spread burst (${flash.spread.clients} clients, many SKUs)`]: {
+      'placements/s': flash.spread.placementsPerSecond,
+      'elapsed s': flash.spread.elapsedS,
+      'retried 503s': flash.spread.retriedAfter503,
+      answers: JSON.stringify(flash.spread.answers),
+    },
     [`flash sale (${flash.hot.clients} clients, ${FLASH_UNITS} units)`]: {
       'placements/s': flash.hot.placementsPerSecond,
       'accepted/s': flash.hot.acceptedPerSecond,
       'refusal p50/p99 ms': `${flash.hot.refusalP50Ms} / ${flash.hot.refusalP99Ms}`,
       'elapsed s': flash.hot.elapsedS,
+      'retried 503s': flash.hot.retriedAfter503,
       answers: JSON.stringify(flash.hot.answers),
     },
   });

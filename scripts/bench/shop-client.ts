@@ -20,8 +20,12 @@ export interface Answer {
   data?: { id?: string; status?: string } & Record<string, unknown>;
 }
 
-/** A 503 is INVENTORY_UNAVAILABLE, "safe to retry": a storefront retries it with the same key. */
-const RETRIES_OF_503 = 5;
+/**
+ * A 503 is INVENTORY_UNAVAILABLE, "safe to retry": a storefront retries it with the same key (a
+ * placement's repeat joins the same saga and waits on). Enough retries that a saturated stack's
+ * answers still arrive; how many were needed is reported.
+ */
+const RETRIES_OF_503 = 10;
 const RETRY_PAUSE_MS = 500;
 
 /** What went on the wire beyond one call per answer. */
