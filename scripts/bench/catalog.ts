@@ -7,8 +7,9 @@ export const WAREHOUSE = 'wh-bench';
 const SPREAD_SKUS = 500;
 const SPREAD_ON_HAND = 1_000_000;
 export const FLASH_UNITS = 100;
-const MIXED_SKUS = 20;
-export const MIXED_ON_HAND = 30;
+/** Scarce enough that the mixed run's shoppers run some of them out (and get 409s). */
+const MIXED_SKUS = 10;
+export const MIXED_ON_HAND = 15;
 const SEED_CONCURRENCY = 10;
 
 export interface BenchCatalog {

@@ -23,6 +23,7 @@ import { connectEmptySagas, connectStockUpdates, type EmptySagaKind } from './ce
 import { concurrencyChart, type ChartSeries } from './chart';
 import { percentile, tenths } from './figures';
 import { burst, closedLoop, openLoop, type Call, type LoadResult } from './load';
+import { resultsMarkdown } from './markdown';
 import { mixedRun, type MixedRunReport } from './mixed-run';
 import { createShopClient, labelOf, wireCounts, type ShopClient, type Shopper } from './shop-client';
 import { CEILING_TASK_QUEUE, startBenchStack, type BenchStack } from './stack';
@@ -79,9 +80,11 @@ async function concurrencyPasses(stack: BenchStack, shop: ShopClient, catalog: B
       if (updates) {
         rows.push(row(PASS.database, clients, await closedLoop({ clients, warmupMs: 500, durationMs: SETTINGS.dbDurationMs, call: updates.call(false) })));
       }
+      if (updates && clients === Math.max(...CONCURRENCY)) {
+        rows.push(row(`${PASS.database}, one hot row`, clients, await closedLoop({ clients, warmupMs: 500, durationMs: SETTINGS.dbDurationMs, call: updates.call(true) })));
+      }
       await sleep(PAUSE_MS);
     }
-    if (updates) rows.push(row(`${PASS.database}, one hot row`, 50, await closedLoop({ clients: 50, warmupMs: 500, durationMs: SETTINGS.dbDurationMs, call: updates.call(true) })));
   } finally {
     await sagas?.close();
     await updates?.close();
@@ -210,6 +213,9 @@ async function main(): Promise<void> {
   const stack = await startBenchStack(process.env.BENCH_LOG_LEVEL ?? 'warn');
   const violations: string[] = [];
   let report: Record<string, unknown>;
+  let flash: { spread: BurstReport; hot: BurstReport };
+  let mixed: MixedRunReport;
+  let halfPeak: PassRow | undefined;
   let targets: Target[];
   let rows: PassRow[];
   try {
@@ -221,16 +227,18 @@ async function main(): Promise<void> {
     rows = await concurrencyPasses(stack, shop, catalog);
     const peak = Math.max(...rows.filter((r) => r.pass === PASS.service).map((r) => r.perSecond));
     const halfRate = tenths(peak / 2);
-    const halfPeak = halfRate > 0
+    // The database passes leave autovacuum and the relay busy for a moment.
+    await sleep(PAUSE_MS * 2);
+    halfPeak = halfRate > 0
       ? row(`${PASS.service}, open loop at half the peak`, 0, await openLoop({ ratePerSecond: halfRate, durationMs: SETTINGS.durationMs * 1.5, call: placementCall(shop, stack.shoppers, catalog.spread) }))
       : undefined;
     await sleep(PAUSE_MS);
-    const flash = await flashSale(shop, stack.shoppers, catalog, violations);
+    flash = await flashSale(shop, stack.shoppers, catalog, violations);
     await sleep(PAUSE_MS);
 
     log('mixed run: place, pay, cancel, decline, let expire');
     const mixedShop = stack.direct ? createShopClient(stack.direct.shortTtlApi, stack.adminKey) : shop;
-    const mixed = await mixedRun({ shop: mixedShop, shoppers: stack.shoppers, catalog, clients: SETTINGS.mixedClients, durationMs: SETTINGS.mixedMs, direct: stack.direct });
+    mixed = await mixedRun({ shop: mixedShop, shoppers: stack.shoppers, catalog, clients: SETTINGS.mixedClients, durationMs: SETTINGS.mixedMs, direct: stack.direct });
     violations.push(...mixed.violations);
     stack.assertRunning();
     for (const r of [...rows.filter((r) => r.pass === PASS.service), ...(halfPeak ? [halfPeak] : [])]) {
@@ -273,7 +281,21 @@ async function main(): Promise<void> {
   writeFileSync(join(OUT_DIR, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   const subtitle = `${startedAt.toISOString().slice(0, 16)}Z, ${cpus().length} cores, ${loadBefore.replace(/^.*load average/, 'load average')}${QUICK ? ' (quick run)' : ''}`;
   writeFileSync(join(OUT_DIR, 'chart.svg'), chartOf(rows, subtitle));
-  log(`wrote ${join(OUT_DIR, 'results.json')} and chart.svg; ${loadAfter}`);
+  const markdown = resultsMarkdown({
+    when: startedAt.toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
+    load: `${cpus().length} cores; before: ${loadBefore.replace(/^.*load average/, 'load average')}; after: ${loadAfter.replace(/^.*load average/, 'load average')}`,
+    rows,
+    halfPeak,
+    bursts: [
+      { name: `spread: ${flash.spread.clients} clients, many SKUs`, ...flash.spread },
+      { name: `flash sale: ${flash.hot.clients} clients, one SKU of ${FLASH_UNITS}`, ...flash.hot },
+    ],
+    mixed,
+    relay: 'skipped' in relay ? { skipped: relay.skipped } : relay,
+    targets,
+  });
+  writeFileSync(join(OUT_DIR, 'results.md'), markdown);
+  log(`wrote results.json, results.md and chart.svg to ${OUT_DIR}; ${loadAfter}`);
   if (violations.length) {
     console.error(`[bench] ${violations.length} invariant violation(s):\n  ${violations.join('\n  ')}`);
     process.exitCode = 1;
