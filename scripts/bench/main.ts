@@ -211,6 +211,10 @@ async function main(): Promise<void> {
   const loadBefore = uptime();
   log(`${QUICK ? 'quick' : 'full'} run at ${startedAt.toISOString()}; ${loadBefore}`);
   const stack = await startBenchStack(process.env.BENCH_LOG_LEVEL ?? 'warn');
+  // Ctrl-C: the children would stop with their guards anyway; this also drops the bench's database.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => void stack.stop().finally(() => process.exit(130)));
+  }
   const violations: string[] = [];
   let report: Record<string, unknown>;
   let flash: { spread: BurstReport; hot: BurstReport };

@@ -25,11 +25,11 @@ export interface Answer {
  * placement's repeat joins the same saga and waits on). Enough retries that a saturated stack's
  * answers still arrive; how many were needed is reported.
  */
-const RETRIES_OF_503 = 10;
+const KEYED_RETRIES = 10;
 const RETRY_PAUSE_MS = 500;
 
 /** What went on the wire beyond one call per answer. */
-export const wireCounts = { retriedAfter503: 0, networkErrors: 0 };
+export const wireCounts = { retriedAfter503: 0, networkErrors: 0, lastNetworkError: '' };
 
 /** `201`, `409 INSUFFICIENT_INVENTORY`, `network error`: how the load generator labels an answer. */
 export function labelOf(answer: Answer): string {
@@ -45,8 +45,10 @@ export function createShopClient(baseUrl: string, adminKey: string) {
     let response: Response;
     try {
       response = await fetch(`${baseUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    } catch {
+    } catch (err) {
       wireCounts.networkErrors++;
+      const cause = (err as Error & { cause?: Error }).cause;
+      wireCounts.lastNetworkError = `${(err as Error).message}${cause ? `: ${cause.message}` : ''}`;
       return { status: 0 };
     }
     const text = await response.text();
@@ -59,12 +61,15 @@ export function createShopClient(baseUrl: string, adminKey: string) {
     return { status: response.status, code: envelope.error?.code, data: envelope.data };
   }
 
-  /** A keyed POST, repeated with the same key while it answers 503, as a storefront would. */
+  /**
+   * A keyed POST, repeated with the same key while it answers 503 or the connection fails (a
+   * keep-alive connection the server closed as it was reused), as a storefront would.
+   */
   async function keyedPost(path: string, key: string, body: unknown, idempotencyKey: string = randomUUID()): Promise<Answer> {
     for (let attempt = 0; ; attempt++) {
       const answer = await send('POST', path, key, body, idempotencyKey);
-      if (answer.status !== 503 || attempt === RETRIES_OF_503) return answer;
-      wireCounts.retriedAfter503++;
+      if ((answer.status !== 503 && answer.status !== 0) || attempt === KEYED_RETRIES) return answer;
+      if (answer.status === 503) wireCounts.retriedAfter503++;
       await sleep(RETRY_PAUSE_MS);
     }
   }

@@ -28,8 +28,6 @@ const SHORT_TTL_MS = Number(process.env.BENCH_SHORT_TTL_MS ?? 10_000);
 export interface DirectAccess {
   databaseUrl: string;
   temporalAddress: string;
-  /** The orders' task queue, for describing sagas. */
-  sagaTaskQueue: string;
   /** A second API on the same database and Temporal whose orders expire after `shortTtlMs`. */
   shortTtlApi: string;
   shortTtlMs: number;
@@ -204,65 +202,74 @@ export async function startBenchStack(logLevel: string): Promise<BenchStack> {
   const { TEMPORAL_ADDRESS: _t, NATS_URL: _n, DATABASE_URL: _d, ...inherited } = process.env;
   const common = { ...inherited, NODE_ENV: 'development', API_KEYS: apiKeys, LOG_LEVEL: logLevel };
   const processes: Guarded[] = [];
-
-  const launcher = startGuarded(
-    'stack',
-    process.execPath,
-    tsxArgs('scripts/dev-stack.ts'),
-    {
-      ...common,
-      ...(database ? { DATABASE_URL: database.url } : {}),
-      PORT: String(apiPort),
-      TEMPORAL_DEV_PORT: String(temporalPort),
-      EMBEDDED_PG_PORT: String(pgPort),
-      EMBEDDED_NATS_PORT: String(natsPort),
-      STACK_DATA_DIR: dataDir,
-      WORKER_METRICS_PORT: String(workerMetricsPort),
-      TEMPORAL_METRICS_BIND: `127.0.0.1:${sdkMetricsPort}`,
-    },
-    dataDir,
-  );
-  processes.push(launcher);
-  const api = `http://127.0.0.1:${apiPort}/api/v1`;
-  const shop = createShopClient(api, adminKey);
-  await waitFor('the API to be ready (GET /ready)', processes, async () => (await shop.ready()).status === 200);
-
-  const shortTtl = startGuarded(
-    'api-short-ttl',
-    process.execPath,
-    tsxArgs('api/main.ts'),
-    { ...common, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, PORT: String(shortTtlPort), RESERVATION_TTL: `${SHORT_TTL_MS}ms` },
-    dataDir,
-  );
-  const ceilingWorker = startGuarded(
-    'ceiling-worker',
-    process.execPath,
-    tsxArgs('scripts/bench/ceiling-worker.ts'),
-    { ...common, TEMPORAL_ADDRESS: temporalAddress, BENCH_TASK_QUEUE: CEILING_TASK_QUEUE },
-    dataDir,
-  );
-  processes.push(shortTtl, ceilingWorker);
-  const shortTtlApi = `http://127.0.0.1:${shortTtlPort}/api/v1`;
-  const shortShop = createShopClient(shortTtlApi, adminKey);
-  await waitFor('the short-TTL API to be ready', processes, async () => (await shortShop.ready()).status === 200);
-  await waitFor('the ceiling worker to poll', processes, async () => readFileSync(ceilingWorker.logFile, 'utf8').includes(CEILING_WORKER_READY));
-
-  return {
-    api,
-    adminKey,
-    shoppers,
-    direct: { databaseUrl, temporalAddress, sagaTaskQueue: 'orders', shortTtlApi, shortTtlMs: SHORT_TTL_MS },
-    description:
-      `npm start's launcher (scripts/dev-stack.ts) on free ports: ${database ? 'PostgreSQL at DATABASE_URL (a fresh database)' : 'embedded PostgreSQL'}, ` +
-      `Temporal dev server, nats-server, worker and API as child processes; logs in ${dataDir}`,
-    assertRunning() {
-      const dead = processes.find((p) => p.exited);
-      if (dead) throw new Error(`${dead.name} died during the bench; its log ends:\n${tailOf(dead.logFile)}`);
-    },
-    async stop() {
-      for (const p of [...processes].reverse()) await stopGuarded(p);
-      await database?.drop();
-      if (!process.env.BENCH_KEEP_LOGS) rmSync(dataDir, { recursive: true, force: true });
-    },
+  const stop = async () => {
+    for (const p of [...processes].reverse()) await stopGuarded(p);
+    await database?.drop();
+    if (!process.env.BENCH_KEEP_LOGS) rmSync(dataDir, { recursive: true, force: true });
   };
+  try {
+    return await startProcesses();
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+
+  async function startProcesses(): Promise<BenchStack> {
+    const launcher = startGuarded(
+      'stack',
+      process.execPath,
+      tsxArgs('scripts/dev-stack.ts'),
+      {
+        ...common,
+        ...(database ? { DATABASE_URL: database.url } : {}),
+        PORT: String(apiPort),
+        TEMPORAL_DEV_PORT: String(temporalPort),
+        EMBEDDED_PG_PORT: String(pgPort),
+        EMBEDDED_NATS_PORT: String(natsPort),
+        STACK_DATA_DIR: dataDir,
+        WORKER_METRICS_PORT: String(workerMetricsPort),
+        TEMPORAL_METRICS_BIND: `127.0.0.1:${sdkMetricsPort}`,
+      },
+      dataDir,
+    );
+    processes.push(launcher);
+    const api = `http://127.0.0.1:${apiPort}/api/v1`;
+    const shop = createShopClient(api, adminKey);
+    await waitFor('the API to be ready (GET /ready)', processes, async () => (await shop.ready()).status === 200);
+
+    const shortTtl = startGuarded(
+      'api-short-ttl',
+      process.execPath,
+      tsxArgs('api/main.ts'),
+      { ...common, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, PORT: String(shortTtlPort), RESERVATION_TTL: `${SHORT_TTL_MS}ms` },
+      dataDir,
+    );
+    const ceilingWorker = startGuarded(
+      'ceiling-worker',
+      process.execPath,
+      tsxArgs('scripts/bench/ceiling-worker.ts'),
+      { ...common, TEMPORAL_ADDRESS: temporalAddress, BENCH_TASK_QUEUE: CEILING_TASK_QUEUE },
+      dataDir,
+    );
+    processes.push(shortTtl, ceilingWorker);
+    const shortTtlApi = `http://127.0.0.1:${shortTtlPort}/api/v1`;
+    const shortShop = createShopClient(shortTtlApi, adminKey);
+    await waitFor('the short-TTL API to be ready', processes, async () => (await shortShop.ready()).status === 200);
+    await waitFor('the ceiling worker to poll', processes, async () => readFileSync(ceilingWorker.logFile, 'utf8').includes(CEILING_WORKER_READY));
+
+    return {
+      api,
+      adminKey,
+      shoppers,
+      direct: { databaseUrl, temporalAddress, shortTtlApi, shortTtlMs: SHORT_TTL_MS },
+      description:
+        `npm start's launcher (scripts/dev-stack.ts) on free ports: ${database ? 'PostgreSQL at DATABASE_URL (a fresh database)' : 'embedded PostgreSQL'}, ` +
+        `Temporal dev server, nats-server, worker and API as child processes; logs in ${dataDir}`,
+      assertRunning() {
+        const dead = processes.find((p) => p.exited);
+        if (dead) throw new Error(`${dead.name} died during the bench; its log ends:\n${tailOf(dead.logFile)}`);
+      },
+      stop,
+    };
+  }
 }
