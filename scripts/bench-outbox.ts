@@ -6,7 +6,9 @@
 //   BENCH_EVENTS       events written before the relay starts (default 20000)
 //   BENCH_OUTAGE_S     how long the broker is away while writers keep going (default 10)
 //   BENCH_SUBJECTS     distinct subjects (orders / stock levels) the events spread over (default 500)
+//   BENCH_OUTBOX_JSON  also write the figures to this JSON file (`npm run bench` does)
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openDatabase, type Db } from '../db/client';
 import { appendEvents, outboxStats } from '../db/outbox';
@@ -125,6 +127,7 @@ async function main(): Promise<void> {
   await relay.stop();
   await database.close();
   console.table(results);
+  if (process.env.BENCH_OUTBOX_JSON) writeFileSync(process.env.BENCH_OUTBOX_JSON, JSON.stringify(results, null, 2));
 }
 
 main()
