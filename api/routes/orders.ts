@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Response } from 'express';
 import { z } from 'zod';
 import { DomainError, isErrorCode } from '../../domain/errors';
+import { fromTemporalFailure } from '../../domain/failure';
+import type { KeyedRequest } from '../../db/idempotency-keys';
+import type { PaymentRequest } from '../../workflows/messages';
 import type { OrderStatus } from '../../domain/order';
 import type { RouteDeps } from '../app';
 import { customerIdFor } from '../auth/ownership';
@@ -50,6 +53,23 @@ export function ordersRoutes({ config, database: { db }, workflows, links }: Rou
     const row = await findOrderRow(db, orderId);
     if (!row) throw new Error(`order ${orderId} vanished from the orders table`);
     return orderJson(row);
+  };
+
+  /**
+   * One pay update per keyed request, so a repeat reaches the charge the first one started. But a
+   * first attempt the saga answered PAYMENT_UNAVAILABLE (nothing charged, the order still payable)
+   * left that answer on its update for good, and a storefront retrying a 503 with its key must
+   * get a new try: the repeat asks again under a fresh update id. The charge itself reuses its
+   * provider key, so even a charge the silent provider did take is not taken twice.
+   */
+  const payOnce = async (orderId: string, payment: PaymentRequest, keyed: KeyedRequest | undefined, repeat: boolean) => {
+    try {
+      await workflows.pay(orderId, payment, updateIdFor(keyed));
+    } catch (err) {
+      const { updateId } = updateIdFor(keyed);
+      if (!(repeat && updateId && fromTemporalFailure(err)?.code === 'PAYMENT_UNAVAILABLE')) throw err;
+      await workflows.pay(orderId, payment, { updateId: `${updateId}:${randomUUID()}` });
+    }
   };
 
   /**
@@ -185,7 +205,7 @@ export function ordersRoutes({ config, database: { db }, workflows, links }: Rou
         await visibleOrder(res, orderId);
         const status = await oncePerKey(db, keyed, async (repeat) => {
           try {
-            await workflows.pay(orderId, payment, updateIdFor(keyed));
+            await payOnce(orderId, payment, keyed, repeat);
           } catch (err) {
             // The first answer was lost and the saga has since ended: what it left says whether it paid.
             if (!(repeat && err instanceof SagaFinishedError && PAID.includes((await findOrderRow(db, orderId))!.status as OrderStatus))) {

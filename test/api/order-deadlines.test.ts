@@ -115,4 +115,27 @@ describe('API orders against the clock', () => {
     assert.equal(late.status, 409);
     assert.equal(late.body.error.code, 'RESERVATION_NOT_EXTENDABLE');
   });
+
+  it('tries a keyed payment again when its first attempt answered 503 PAYMENT_UNAVAILABLE, charging once', async () => {
+    const mug = await stockedProduct(stack, 10);
+    const id = await place(mug, 1);
+    const headers = { 'Idempotency-Key': `pay-${id}` };
+    const body = { paymentToken: 'tok_timeout' };
+
+    const silent = await call(stack, 'POST', `/orders/${id}/payment`, { key: KEYS.alice, body, headers });
+    assert.equal(silent.status, 503);
+    assert.equal(silent.body.error.code, 'PAYMENT_UNAVAILABLE');
+    // The provider took the charge after all, late: asked again under its key, it answers it.
+    const [pending] = await stack.database.sql`SELECT idempotency_key, amount, currency FROM payments WHERE order_id = ${id}`;
+    await stack.database.sql`
+      INSERT INTO sandbox_charges (idempotency_key, provider_ref, amount, currency, status)
+      VALUES (${pending!.idempotency_key as string}, 'sandbox_ch_late', ${pending!.amount as number}, ${pending!.currency as string}, 'succeeded')`;
+
+    const retried = await call(stack, 'POST', `/orders/${id}/payment`, { key: KEYS.alice, body, headers });
+
+    assert.equal(retried.status, 200, JSON.stringify(retried.body));
+    assert.equal(retried.body.data.status, 'confirmed');
+    const charges = await stack.database.sql`SELECT status FROM sandbox_charges WHERE idempotency_key LIKE ${`${id}:%`}`;
+    assert.deepEqual(charges.map((row) => row.status), ['succeeded'], 'one charge, under the one key');
+  });
 });
