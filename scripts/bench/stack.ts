@@ -5,7 +5,7 @@
 // RESERVATION_TTL for the mixed run, and the ceilings' worker (scripts/bench/ceiling-worker.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, openSync, readFileSync, rmSync, closeSync } from 'node:fs';
+import { chmodSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -186,6 +186,8 @@ export async function startBenchStack(logLevel: string): Promise<BenchStack> {
   if (process.env.BENCH_URL) return remoteStack(process.env.BENCH_URL);
 
   const dataDir = mkdtempSync(join(tmpdir(), 'order-saga-bench-'));
+  // As root, the embedded PostgreSQL runs as the postgres user, which must be able to enter it.
+  chmodSync(dataDir, 0o755);
   const { shoppers, apiKeys, adminKey } = shoppersWithKeys();
   const database = await freshDatabase();
   const [apiPort, shortTtlPort, temporalPort, pgPort, natsPort, workerMetricsPort, sdkMetricsPort] = [
