@@ -183,8 +183,8 @@ class ShopperClient {
       if (answer.status >= 500 && answer.status !== 503) {
         this.findings.serverErrors.push(`${action} ${path} answered ${answer.status} ${answer.code ?? ''}`);
       }
-      // The saga remembers a pay update by its key: a payment it could not take answers the
-      // same 503 for as long as it is asked under that key, so the storefront stops asking.
+      // A provider that stays silent: each retry under the key is a new try (the same charge
+      // key, so nothing is taken twice), but a storefront gives up on it after three.
       const sameAnswerForEver = answer.code === 'PAYMENT_UNAVAILABLE' && attempts >= 3;
       if (answer.definitive || !retry || sameAnswerForEver || Date.now() > giveUpAt) {
         journal.answers.push(withoutOrderId(answer));
