@@ -116,6 +116,15 @@ const settingsSchema = z.object({
   REQUEST_TIMEOUT: durationText.optional(),
   /** How long a stopping process gives work in flight (requests, activities) to finish. */
   SHUTDOWN_GRACE: duration('10s'),
+  /**
+   * The worker's slots: workflow tasks it runs at once, and the pollers that fetch them; local
+   * activities (the placing steps) and activities it runs at once. Unset, the SDK's defaults
+   * (40 workflow tasks, min(10, that) pollers, 100 and 100).
+   */
+  WORKER_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(1000).optional(),
+  WORKER_WORKFLOW_POLLERS: z.coerce.number().int().min(2).max(100).optional(),
+  WORKER_LOCAL_ACTIVITIES: z.coerce.number().int().min(1).max(1000).optional(),
+  WORKER_ACTIVITIES: z.coerce.number().int().min(1).max(1000).optional(),
   /** The card processor the worker charges through; only the sandbox exists so far. Unset: see paymentProviderOf. */
   PAYMENT_PROVIDER: z.enum(PAYMENT_PROVIDERS).optional(),
   // Events. Without NATS_URL the relay and the warehouse consumer are off; events wait in the outbox.

@@ -45,6 +45,12 @@ async function main(): Promise<void> {
     paymentProvider: createConfiguredPaymentProvider(config, database.db),
     metrics,
     shutdownGraceMs: config.SHUTDOWN_GRACE,
+    slots: {
+      workflowTasks: config.WORKER_WORKFLOW_TASKS,
+      workflowPollers: config.WORKER_WORKFLOW_POLLERS,
+      localActivities: config.WORKER_LOCAL_ACTIVITIES,
+      activities: config.WORKER_ACTIVITIES,
+    },
   });
   metrics.extend((registry) => registerOutboxGauges(registry, database.db));
   const events = startEventTransport({

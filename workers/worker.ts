@@ -23,6 +23,8 @@ export interface OrderWorkerOptions {
   metrics?: WorkerMetrics;
   /** On shutdown, how long running activities may take to finish before they are handed back. */
   shutdownGraceMs?: number;
+  /** Slots and pollers (WORKER_* settings); each unset one keeps the SDK's default. */
+  slots?: { workflowTasks?: number; workflowPollers?: number; localActivities?: number; activities?: number };
 }
 
 /** A worker that runs OrderWorkflow and every activity it calls. */
@@ -41,5 +43,15 @@ export function createOrderWorker(options: OrderWorkerOptions): Promise<Worker> 
       activity: [activityInterceptors(options.metrics ?? createWorkerMetrics())],
     },
     ...(options.shutdownGraceMs === undefined ? {} : { shutdownGraceTime: options.shutdownGraceMs }),
+    ...definedOnly({
+      maxConcurrentWorkflowTaskExecutions: options.slots?.workflowTasks,
+      maxConcurrentWorkflowTaskPolls: options.slots?.workflowPollers,
+      maxConcurrentLocalActivityExecutions: options.slots?.localActivities,
+      maxConcurrentActivityTaskExecutions: options.slots?.activities,
+    }),
   });
+}
+
+function definedOnly<T extends Record<string, number | undefined>>(fields: T): Partial<Record<keyof T, number>> {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as Partial<Record<keyof T, number>>;
 }
