@@ -18,4 +18,14 @@ describe('the payment provider setting', function () {
   it('refuses a provider that does not exist', function () {
     assert.throws(() => loadConfig({ PAYMENT_PROVIDER: 'stripe' }), /PAYMENT_PROVIDER/);
   });
+
+  it('leaves the worker slots to the SDK unless set, and refuses one the SDK would refuse', function () {
+    const defaults = loadConfig({});
+    assert.deepEqual(
+      [defaults.WORKER_WORKFLOW_TASKS, defaults.WORKER_WORKFLOW_POLLERS, defaults.WORKER_LOCAL_ACTIVITIES, defaults.WORKER_ACTIVITIES],
+      [undefined, undefined, undefined, undefined],
+    );
+    assert.equal(loadConfig({ WORKER_WORKFLOW_TASKS: '20' }).WORKER_WORKFLOW_TASKS, 20);
+    assert.throws(() => loadConfig({ WORKER_WORKFLOW_TASKS: '1' }), /WORKER_WORKFLOW_TASKS/);
+  });
 });
