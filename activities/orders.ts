@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { and, eq, or, sql } from 'drizzle-orm';
-import type { Db } from '../db/client';
+import type { Db, Tx } from '../db/client';
 import { appendEvent } from '../db/outbox';
 import { orders } from '../db/schema';
 import { DomainError } from '../domain/errors';
@@ -125,7 +125,6 @@ export function createOrderActivities(db: Db) {
 
 export type OrderActivities = ReturnType<typeof createOrderActivities>;
 
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 /** The order's status and placing run, locked, so what it was is what a change in this transaction changes. */
 async function lockedStatus(tx: Tx, orderId: string): Promise<{ status: OrderStatus; placedByRun: string | null } | undefined> {

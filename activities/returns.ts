@@ -1,5 +1,5 @@
 import { eq, sql } from 'drizzle-orm';
-import type { Db } from '../db/client';
+import type { Db, Tx } from '../db/client';
 import { appendEvents } from '../db/outbox';
 import { inventoryMovements, orderReturns, returnItems } from '../db/schema';
 import { DomainError } from '../domain/errors';
@@ -38,7 +38,6 @@ export interface UnreturnableItem {
 /** Orders whose goods are with the customer. */
 const RETURNABLE_STATUSES: readonly OrderStatus[] = ['delivered', 'returned'];
 
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 export function createReturnActivities(db: Db) {
   return {

@@ -5,7 +5,9 @@
  */
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { catalogFor, type CatalogPrice } from '../db/catalog';
-import type { Db } from '../db/client';
+import type { Db, Tx } from '../db/client';
+
+export type { Tx };
 import { appendEvents } from '../db/outbox';
 import { inventoryMovements, stockReservations } from '../db/schema';
 import { allocateLines, type CandidateLevel } from '../domain/allocation';
@@ -20,7 +22,6 @@ import { correlationIdOf } from './correlation';
 /** The database or a transaction on it: whatever can run a statement. */
 export type Queryable = Pick<Db, 'execute'>;
 /** A transaction, as db.transaction hands it to its callback. */
-export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 /**
  * Who a reservation belongs to: an order, or a stock hold no order has adopted yet. Its rows,

@@ -4,6 +4,9 @@ import * as schema from './schema';
 
 export type Db = PostgresJsDatabase<typeof schema>;
 
+/** An open transaction on the database: what `db.transaction(...)` hands its callback. */
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+
 export interface Database {
   db: Db;
   /** The raw postgres.js pool, for health checks and the few queries drizzle cannot express. */

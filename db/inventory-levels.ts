@@ -2,13 +2,12 @@ import { and, eq, sql } from 'drizzle-orm';
 import { DomainError } from '../domain/errors';
 import { MAX_ON_HAND, type MovementReason } from '../domain/stock';
 import { levelEvents } from '../domain/stock-events';
-import type { Db } from './client';
+import type { Db, Tx } from './client';
 import { appendEvents } from './outbox';
 import { inventoryLevels, inventoryMovements, products, warehouses } from './schema';
 
 export type InventoryLevel = typeof inventoryLevels.$inferSelect;
 
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 export interface SetOnHandInput {
   productId: string;

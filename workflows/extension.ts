@@ -15,8 +15,6 @@ import { contractFailure, type OrderRun } from './order-run';
 export const EXTENDABLE_RESERVATION = 'extendable-reservation';
 /** A payment that starts this close to the expiry extends the hold once by itself. */
 export const LAST_MINUTE_MS = 60_000;
-/** What that extension adds: the longest a charge can take (domain/payment.ts). */
-export const paymentExtensionMs = chargeBoundMs;
 
 /** The validator of `extendReservation`, and its check again under the lock. */
 export function validateExtension(run: OrderRun, { byMs }: ExtendReservationRequest): void {
@@ -56,7 +54,8 @@ export async function extendForPayment(run: OrderRun): Promise<void> {
   if (Date.parse(run.state.reservationExpiresAt!) - Date.now() > LAST_MINUTE_MS) return;
   if (!patched(EXTENDABLE_RESERVATION)) return;
   run.paymentExtended = true;
-  await pushExpiry(run, paymentExtensionMs(run.input.paymentTimeoutMs));
+  // By the longest a charge can take (domain/payment.ts).
+  await pushExpiry(run, chargeBoundMs(run.input.paymentTimeoutMs));
 }
 
 /** The latest any expiry of this order may be: HOLD_MAX_TTL after it was placed. */

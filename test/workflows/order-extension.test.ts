@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { extendReservationUpdate, payUpdate, stateQuery, type PlaceOrderInput } from '../../workflows/messages';
-import { paymentExtensionMs } from '../../workflows/extension';
+import { chargeBoundMs } from '../../domain/payment';
 import { Gate } from './fake-activities';
 import { FIFTEEN_MINUTES, refusalOf, workflowHarness, type SagaDriver } from './saga-driver';
 
@@ -129,7 +129,7 @@ describe('orderWorkflow: extending the reservation (time-skipping, stub activiti
         'extended once, before the first charge, not again',
       );
       assert.deepEqual(saga.log.argsOf('extendReservation'), [
-        [input.orderId, new Date(Date.parse(state.reservationExpiresAt!) + paymentExtensionMs(input.paymentTimeoutMs)).toISOString()],
+        [input.orderId, new Date(Date.parse(state.reservationExpiresAt!) + chargeBoundMs(input.paymentTimeoutMs)).toISOString()],
       ]);
     });
   });
