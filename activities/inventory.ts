@@ -151,7 +151,8 @@ export async function writeOrderLines(
   stockEvents: NewEvent[],
 ): Promise<void> {
   const { orderId, quote } = input;
-  await tx.insert(orderItems).values(
+  // Together, like the reservation's rows: the levels are still locked (see reserveLevels).
+  const items = tx.insert(orderItems).values(
     lines.map((line, index) => ({
       orderId,
       lineNo: index + 1,
@@ -162,7 +163,7 @@ export async function writeOrderLines(
       lineTotal: line.lineTotal,
     })),
   );
-  await appendEvents(tx, [
+  const events = appendEvents(tx, [
     {
       type: 'order.created',
       subject: orderId,
@@ -189,6 +190,7 @@ export async function writeOrderLines(
     },
     ...stockEvents,
   ]);
+  await Promise.all([items, events]);
 }
 
 /** The answer a repeated reserveStock gives: the order's reservation and lines as first made. */

@@ -190,18 +190,20 @@ export async function reserveLevels(
       ),
     );
   }
-  await tx
-    .insert(stockReservations)
-    .values(demand.map((line) => ({ ...ownerColumns(owner), ...line, status: 'active', expiresAt })));
-  await tx.insert(inventoryMovements).values(
-    demand.map((line) => ({
-      ...line,
-      deltaOnHand: 0,
-      deltaReserved: line.quantity,
-      reason: 'reservation' satisfies MovementReason,
-      ...ownerColumns(owner),
-    })),
-  );
+  // Sent together (postgres.js pipelines a transaction's statements): the levels stay locked
+  // until commit, and every round trip while they are is one more a hot SKU's buyers queue for.
+  await Promise.all([
+    tx.insert(stockReservations).values(demand.map((line) => ({ ...ownerColumns(owner), ...line, status: 'active', expiresAt }))),
+    tx.insert(inventoryMovements).values(
+      demand.map((line) => ({
+        ...line,
+        deltaOnHand: 0,
+        deltaReserved: line.quantity,
+        reason: 'reservation' satisfies MovementReason,
+        ...ownerColumns(owner),
+      })),
+    ),
+  ]);
   return { lines, demand, stockEvents };
 }
 

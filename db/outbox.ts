@@ -17,26 +17,43 @@ type Transaction = Pick<Db, 'execute'>;
 
 /**
  * Writes events into the outbox, inside the caller's transaction, so they exist exactly when the
- * change commits. Each takes its subject's next sequence: the subject's counter row stays locked
+ * change commits; in one statement, whatever their number, since a caller may hold a hot row's
+ * lock meanwhile. Each takes its subject's next sequence: the subject's counter row stays locked
  * until the transaction ends, so the next event of that subject is numbered (and inserted) only
  * after this one committed, and a rollback hands the number back. Callers append a transaction's
  * stock-level events while holding those levels' row locks, so the counters never deadlock.
+ * Events keep their given order: in their subject's sequence and in the outbox.
  */
 export async function appendEvents(tx: Transaction, events: readonly NewEvent[]): Promise<void> {
-  for (const event of events) {
-    await tx.execute(sql`
-      WITH next AS (
-        INSERT INTO event_subject_sequences AS s (subject, last_sequence) VALUES (${event.subject}, 1)
-        ON CONFLICT (subject) DO UPDATE SET last_sequence = s.last_sequence + 1
-        RETURNING last_sequence
-      )
+  if (events.length === 0) return;
+  const rows = events.map(
+    (event, n) =>
+      sql`(${n}::int, ${randomUUID()}::uuid, ${event.type}::text, ${event.subject}::text, ${event.correlationId}::text, ${JSON.stringify(event.data)}::jsonb)`,
+  );
+  // A subject's counter moves once by its count of events (a row may change only once per
+  // statement); its events are numbered up to the new value, in the order given.
+  await tx.execute(sql`
+    WITH input (n, id, type, subject, correlation_id, data) AS (VALUES ${sql.join(rows, sql`, `)}),
+    counts AS (
+      SELECT subject, count(*)::int AS taken, min(n) AS first FROM input GROUP BY subject
+    ),
+    counters AS (
+      INSERT INTO event_subject_sequences AS s (subject, last_sequence)
+      SELECT subject, taken FROM counts ORDER BY first
+      ON CONFLICT (subject) DO UPDATE SET last_sequence = s.last_sequence + EXCLUDED.last_sequence
+      RETURNING subject, last_sequence
+    ),
+    written AS (
       INSERT INTO event_outbox (id, type, subject, sequence, correlation_id, data)
-      SELECT ${randomUUID()}, ${event.type}, ${event.subject}, last_sequence, ${event.correlationId},
-             ${JSON.stringify(event.data)}::jsonb
-      FROM next`);
-  }
-  // Delivered at commit, and only then; several in one transaction arrive as one.
-  if (events.length > 0) await tx.execute(sql`SELECT pg_notify(${OUTBOX_CHANNEL}, '')`);
+      SELECT i.id, i.type, i.subject,
+             c.last_sequence - k.taken + row_number() OVER (PARTITION BY i.subject ORDER BY i.n),
+             i.correlation_id, i.data
+      FROM input i JOIN counters c USING (subject) JOIN counts k USING (subject)
+      ORDER BY i.n
+      RETURNING 1
+    )
+    -- Delivered at commit, and only then; several in one transaction arrive as one.
+    SELECT pg_notify(${OUTBOX_CHANNEL}, '') FROM (SELECT 1 FROM written LIMIT 1) AS rang`);
 }
 
 export function appendEvent(tx: Transaction, event: NewEvent): Promise<void> {

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
-import { count, eq } from 'drizzle-orm';
+import { count, eq, sql } from 'drizzle-orm';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { withCorrelationId } from '../../activities/correlation';
@@ -12,7 +12,7 @@ import { createReturnActivities } from '../../activities/returns';
 import { createSandboxPaymentProvider } from '../../activities/sandbox-payment-provider';
 import { openDatabase, type Database, type Db } from '../../db/client';
 import { adjustOnHand, setOnHand } from '../../db/inventory-levels';
-import { outboxStats } from '../../db/outbox';
+import { appendEvents, outboxStats } from '../../db/outbox';
 import { eventOutbox } from '../../db/schema';
 import { levelSubject } from '../../domain/events';
 import { seedStockedProduct } from '../support/catalog';
@@ -300,5 +300,25 @@ describe('events written with the changes (real PostgreSQL)', function () {
     assert.ok(stats.oldestPendingAgeSeconds >= 0);
     await db.update(eventOutbox).set({ status: 'failed' }).where(eq(eventOutbox.subject, orderId));
     assert.equal((await outboxStats(db)).failed, 1);
+  });
+
+  it('numbers several events of one statement in their given order, per subject, after what the subject had', async () => {
+    const [first, second] = [`test.${randomUUID()}`, `test.${randomUUID()}`];
+    const event = (subject: string, step: number) => ({
+      type: 'order.rejected' as const,
+      subject,
+      correlationId: null,
+      data: { orderId: subject, customerId: 'bob', status: 'rejected' as const, code: 'INSUFFICIENT_INVENTORY', message: String(step) },
+    });
+    await db.transaction((tx) => appendEvents(tx, [event(first, 1)]));
+
+    await db.transaction((tx) => appendEvents(tx, [event(first, 2), event(second, 3), event(first, 4), event(second, 5)]));
+
+    const numbered = async (subject: string) => (await eventsOf(db, subject)).map((e) => [Number((e.data as { message: string }).message), e.sequence]);
+    assert.deepEqual(await numbered(first), [[1, 1], [2, 2], [4, 3]]);
+    assert.deepEqual(await numbered(second), [[3, 1], [5, 2]]);
+    const rows = await db.select({ step: sql<number>`(${eventOutbox.data}->>'message')::int` }).from(eventOutbox)
+      .where(sql`${eventOutbox.subject} IN (${first}, ${second})`).orderBy(eventOutbox.position);
+    assert.deepEqual(rows.map((row) => row.step), [1, 2, 3, 4, 5], 'the outbox keeps the given order');
   });
 });
