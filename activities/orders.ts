@@ -10,6 +10,8 @@ import { CURRENCY, type OrderRequest, type OrderStatus } from '../domain/order';
 import { statusWrite } from '../domain/order-status';
 import { correlationIdOf } from './correlation';
 import { sagaRunIdOf } from './saga-run';
+import { moveReservations, RELEASE } from './stock-reservations';
+import { releaseRedemption } from './vouchers';
 
 /** The refused request as asked for (items are not stored: nothing was priced) and why it was refused. */
 export interface RejectOrderInput extends OrderRequest {
@@ -37,47 +39,20 @@ export function createOrderActivities(db: Db) {
   return {
     /** Records an order that could not be placed, so a repeated request gets the same answer. */
     async rejectOrder(input: RejectOrderInput): Promise<void> {
-      const { code, message, details } = input.failure;
-      const rejection = details === undefined ? { code, message } : { code, message, details };
+      await db.transaction((tx) => recordRejection(tx, input));
+    },
+
+    /**
+     * A refused placing settled in one step (`local-refusal`): gives back what the placing took
+     * (the order's active holds, its voucher redemption) and records the rejection, in one
+     * transaction, so they happen together or not at all. A repeat finds the rejection written
+     * and does nothing; so does a call over an order that another saga run placed.
+     */
+    async rejectPlacement(input: RejectOrderInput): Promise<void> {
       await db.transaction(async (tx) => {
-        // Nothing was reserved or priced, so the row carries no items and zero totals. A row that
-        // already moved past `pending` is left alone: a repeat must not rewrite history (nor
-        // announce it again). The one exception is this run's own reservation, made by an
-        // earlier attempt of placing steps that a lost workflow task repeated: the saga released
-        // its stock before calling this, and the order it refuses must not stay payable.
-        const runId = sagaRunIdOf();
-        const ownReservation =
-          runId === null
-            ? sql`false`
-            : and(eq(orders.status, 'awaiting_payment' satisfies OrderStatus), eq(orders.placedByRun, runId));
-        const rejected = await tx
-          .insert(orders)
-          .values({
-            id: input.orderId,
-            customerId: input.customerId,
-            status: 'rejected' satisfies OrderStatus,
-            subtotal: 0,
-            discount: 0,
-            total: 0,
-            currency: CURRENCY,
-            shippingAddress: input.shippingAddress,
-            voucherCode: input.voucherCode,
-            rejection,
-            requestHash: input.requestHash,
-          })
-          .onConflictDoUpdate({
-            target: orders.id,
-            set: { status: 'rejected', rejection, updatedAt: sql`now()` },
-            setWhere: or(eq(orders.status, 'pending' satisfies OrderStatus), ownReservation),
-          })
-          .returning({ id: orders.id });
-        if (rejected.length === 0) return;
-        await appendEvent(tx, {
-          type: 'order.rejected',
-          subject: input.orderId,
-          correlationId: correlationIdOf(),
-          data: { orderId: input.orderId, customerId: input.customerId, status: 'rejected', code, message },
-        });
+        if (!(await recordRejection(tx, input))) return;
+        await moveReservations(tx, { orderId: input.orderId }, RELEASE);
+        await releaseRedemption(tx, input.orderId);
       });
     },
 
@@ -125,6 +100,52 @@ export function createOrderActivities(db: Db) {
 
 export type OrderActivities = ReturnType<typeof createOrderActivities>;
 
+
+/**
+ * Writes the rejected order row and announces it; false when nothing was written. Nothing was
+ * reserved or priced, so the row carries no items and zero totals, and it records the run that
+ * refused it (a repeat of that run's placing steps is its own, see validateCustomer). A row that
+ * already moved past `pending` is left alone: a repeat must not rewrite history (nor announce it
+ * again). The one exception is this run's own reservation, made by an earlier attempt of placing
+ * steps that a lost workflow task repeated: the order it refuses must not stay payable.
+ */
+async function recordRejection(tx: Tx, input: RejectOrderInput): Promise<boolean> {
+  const { code, message, details } = input.failure;
+  const rejection = details === undefined ? { code, message } : { code, message, details };
+  const runId = sagaRunIdOf();
+  const ownReservation =
+    runId === null ? sql`false` : and(eq(orders.status, 'awaiting_payment' satisfies OrderStatus), eq(orders.placedByRun, runId));
+  const rejected = await tx
+    .insert(orders)
+    .values({
+      id: input.orderId,
+      customerId: input.customerId,
+      status: 'rejected' satisfies OrderStatus,
+      subtotal: 0,
+      discount: 0,
+      total: 0,
+      currency: CURRENCY,
+      shippingAddress: input.shippingAddress,
+      voucherCode: input.voucherCode,
+      rejection,
+      requestHash: input.requestHash,
+      placedByRun: runId,
+    })
+    .onConflictDoUpdate({
+      target: orders.id,
+      set: { status: 'rejected', rejection, updatedAt: sql`now()` },
+      setWhere: or(eq(orders.status, 'pending' satisfies OrderStatus), ownReservation),
+    })
+    .returning({ id: orders.id });
+  if (rejected.length === 0) return false;
+  await appendEvent(tx, {
+    type: 'order.rejected',
+    subject: input.orderId,
+    correlationId: correlationIdOf(),
+    data: { orderId: input.orderId, customerId: input.customerId, status: 'rejected', code, message },
+  });
+  return true;
+}
 
 /** The order's status and placing run, locked, so what it was is what a change in this transaction changes. */
 async function lockedStatus(tx: Tx, orderId: string): Promise<{ status: OrderStatus; placedByRun: string | null } | undefined> {

@@ -1,5 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
+import type { Queryable } from './stock-reservations';
 import { voucherRedemptions, vouchers } from '../db/schema';
 import { DomainError } from '../domain/errors';
 import { toApplicationFailure } from '../domain/failure';
@@ -59,24 +60,31 @@ export function createVoucherActivities(db: Db) {
 
     /** Gives the order's redemption back (cancelled or expired before payment). Idempotent. */
     async releaseVoucher(orderId: string): Promise<void> {
-      // One statement: the redemption and the count change together, and a repeat (or a
-      // concurrent duplicate, re-checking after the row lock) finds nothing active to release.
-      await db.execute(sql`
-        WITH released AS (
-          UPDATE voucher_redemptions
-          SET status = 'released', updated_at = now()
-          WHERE order_id = ${orderId} AND status = 'active'
-          RETURNING voucher_code
-        )
-        UPDATE vouchers
-        SET redemptions = redemptions - 1, updated_at = now()
-        FROM released
-        WHERE vouchers.code = released.voucher_code`);
+      await releaseRedemption(db, orderId);
     },
   };
 }
 
 export type VoucherActivities = ReturnType<typeof createVoucherActivities>;
+
+/**
+ * Gives an order's active redemption back, in the caller's transaction or on its own. One
+ * statement: the redemption and the count change together, and a repeat (or a concurrent
+ * duplicate, re-checking after the row lock) finds nothing active to release.
+ */
+export async function releaseRedemption(db: Queryable, orderId: string): Promise<void> {
+  await db.execute(sql`
+    WITH released AS (
+      UPDATE voucher_redemptions
+      SET status = 'released', updated_at = now()
+      WHERE order_id = ${orderId} AND status = 'active'
+      RETURNING voucher_code
+    )
+    UPDATE vouchers
+    SET redemptions = redemptions - 1, updated_at = now()
+    FROM released
+    WHERE vouchers.code = released.voucher_code`);
+}
 
 function unavailable(code: string, reason: VoucherRefusal | 'unknown') {
   return toApplicationFailure(

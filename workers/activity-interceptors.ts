@@ -43,9 +43,9 @@ export function activityInterceptors(metrics: WorkerMetrics): ActivityIntercepto
   };
 }
 
-/** setOrderStatus(orderId, status, ...) writes `status`; rejectOrder writes `rejected`. */
+/** setOrderStatus(orderId, status, ...) writes `status`; rejectOrder and rejectPlacement write `rejected`. */
 function countStatusWritten(metrics: WorkerMetrics, activityType: string, args: readonly unknown[]): void {
-  if (activityType === 'rejectOrder') metrics.statusWritten('rejected');
+  if (activityType === 'rejectOrder' || activityType === 'rejectPlacement') metrics.statusWritten('rejected');
   else if (activityType === 'setOrderStatus' && isOrderStatus(args[1])) metrics.statusWritten(args[1]);
 }
 

@@ -45,7 +45,7 @@ export function createWorkerMetrics() {
 
   return {
     registry,
-    /** An order's status was written (setOrderStatus, or rejectOrder for `rejected`). */
+    /** An order's status was written (setOrderStatus, or rejectOrder / rejectPlacement for `rejected`). */
     statusWritten(status: OrderStatus): void {
       statuses.inc({ status });
       if (FINAL_ORDER_STATUSES.includes(status)) outcomes.inc({ outcome: status });

@@ -4,6 +4,7 @@
  */
 import { CancellationScope, patched, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ReservedOrder, ReserveStockInput } from '../activities/inventory';
+import type { RejectOrderInput } from '../activities/orders';
 import type { DomainError } from '../domain/errors';
 import { fromTemporalFailure, toApplicationFailure } from '../domain/failure';
 import type { Quote } from '../domain/order';
@@ -27,6 +28,15 @@ export const UNKNOWN_OUTCOMES_FIRST = 'unknown-outcomes-first';
  * on the stack from the start, never discarded, since an earlier attempt may have taken either.
  */
 export const LOCAL_PLACING = 'local-placing';
+
+/**
+ * `local-refusal`: with local placing, a refusal is settled in the same workflow task by one
+ * local step that gives back what the placing took and records the rejection together, so a
+ * refused shopper (most of a flash sale's) costs one task, not three activity round trips. If
+ * that step fails for good (a database away for its whole bound), the saga falls back on the
+ * durable compensations, which retry for as long as it takes.
+ */
+export const LOCAL_REFUSAL = 'local-refusal';
 
 /**
  * When the releases of what placing takes go on the compensation stack: all before the first
@@ -153,8 +163,7 @@ async function redeem(
  */
 async function reject(run: OrderRun, refused: DomainError): Promise<void> {
   const { input } = run;
-  await run.saga.unwind('compensation');
-  await durable.rejectOrder({
+  const rejection: RejectOrderInput = {
     orderId: input.orderId,
     customerId: input.customerId,
     items: input.items,
@@ -162,8 +171,24 @@ async function reject(run: OrderRun, refused: DomainError): Promise<void> {
     voucherCode: input.voucherCode,
     requestHash: input.requestHash,
     failure: { code: refused.code, message: refused.message, details: refused.details },
-  });
+  };
+  if (!(run.localPlacing && patched(LOCAL_REFUSAL) && (await rejectedLocally(run, rejection)))) {
+    await run.saga.unwind('compensation');
+    await durable.rejectOrder(rejection);
+  }
   run.state.failure = { code: refused.code, message: refused.message };
   run.refusal = toApplicationFailure(refused);
   run.enter('rejected');
+}
+
+/** rejectPlacement as a local step; false when it failed, leaving the stack to the durable path. */
+async function rejectedLocally(run: OrderRun, rejection: RejectOrderInput): Promise<boolean> {
+  try {
+    await placingLocally.rejectPlacement(rejection);
+  } catch {
+    return false;
+  }
+  // The stack holds only placing's releases, and rejectPlacement has just done them.
+  run.saga.cut();
+  return true;
 }

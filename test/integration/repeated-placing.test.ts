@@ -6,13 +6,14 @@ import { eq } from 'drizzle-orm';
 import { createCustomerActivities } from '../../activities/customers';
 import { createInventoryActivities, type ReserveStockInput } from '../../activities/inventory';
 import { createOrderActivities } from '../../activities/orders';
+import { createVoucherActivities } from '../../activities/vouchers';
 import { openDatabase, type Database, type Db } from '../../db/client';
-import { orders, stockReservations } from '../../db/schema';
+import { orders, stockReservations, vouchers } from '../../db/schema';
 import type { OrderLineRequest } from '../../domain/order';
 import { seedCustomer, seedStockedProduct } from '../support/catalog';
 import { createTestDatabase } from '../support/database';
 import { levelOf } from '../support/inventory-level';
-import { typesOf } from '../support/outbox';
+import { levelEventsOf, typesOf } from '../support/outbox';
 import { expectNonRetryable, expectRefusal } from '../support/refusal';
 import { reservationFor } from '../support/reserved-order';
 
@@ -45,22 +46,30 @@ describe('placing steps repeated by a lost workflow task (real PostgreSQL)', fun
     const customers = createCustomerActivities(db);
     const inventory = createInventoryActivities(db);
     const orderActivities = createOrderActivities(db);
+    const vouchers = createVoucherActivities(db);
     return {
       validateCustomer: () => inRun(() => customers.validateCustomer('alice', orderId)),
       checkAvailability: (items: OrderLineRequest[]) => inRun(() => inventory.checkAvailability(items, orderId)),
       reserveStock: (input: ReserveStockInput) => inRun(() => inventory.reserveStock(input)),
       releaseStock: () => inRun(() => inventory.releaseStock(orderId, 'compensation')),
-      rejectOrder: (items: OrderLineRequest[]) =>
-        inRun(() => orderActivities.rejectOrder({
-          orderId,
-          customerId: 'alice',
-          items,
-          shippingAddress: '1 Main St',
-          voucherCode: null,
-          requestHash: 'test-request-hash',
-          failure: { code: 'CUSTOMER_NOT_ALLOWED', message: 'customer alice is blocked' },
-        })),
+      rejectOrder: (items: OrderLineRequest[]) => inRun(() => orderActivities.rejectOrder(rejection(orderId, items))),
+      rejectPlacement: (items: OrderLineRequest[], voucherCode: string | null = null) =>
+        inRun(() => orderActivities.rejectPlacement(rejection(orderId, items, voucherCode))),
+      redeemVoucher: (code: string) =>
+        inRun(() => vouchers.redeemVoucher({ orderId, code, subtotal: 5000, currency: 'USD', at: new Date().toISOString() })),
       cancelUnfinishedPlacement: (reason: string) => inRun(() => orderActivities.cancelUnfinishedPlacement(orderId, reason)),
+    };
+  }
+
+  function rejection(orderId: string, items: OrderLineRequest[], voucherCode: string | null = null) {
+    return {
+      orderId,
+      customerId: 'alice',
+      items,
+      shippingAddress: '1 Main St',
+      voucherCode,
+      requestHash: 'test-request-hash',
+      failure: { code: 'CUSTOMER_NOT_ALLOWED', message: 'customer alice is blocked' },
     };
   }
 
@@ -118,6 +127,36 @@ describe('placing steps repeated by a lost workflow task (real PostgreSQL)', fun
     await sagaRun(orderId).rejectOrder(items);
 
     assert.equal((await orderRow(orderId))?.status, 'awaiting_payment');
+  });
+
+  it('settles a refusal in one step: the run’s own reservation and redemption go back with the rejection, once', async function () {
+    const code = `SAVE-${randomUUID()}`;
+    await db.insert(vouchers).values({ code, kind: 'percent', value: 10 });
+    const { pair, items, orderId, run } = await placedOnce();
+    await run.redeemVoucher(code);
+
+    await run.rejectPlacement(items, code);
+    // The workflow task that ran it is lost: the run repeats its placing steps and refuses again.
+    await run.validateCustomer();
+    await run.rejectPlacement(items, code);
+
+    const row = await orderRow(orderId);
+    assert.equal(row?.status, 'rejected');
+    assert.deepEqual(await levelOf(db, pair), { onHand: 2, reserved: 0 });
+    const [voucher] = await db.select().from(vouchers).where(eq(vouchers.code, code));
+    assert.equal(voucher?.redemptions, 0);
+    assert.deepEqual(await typesOf(db, orderId), ['order.created', 'order.rejected']);
+    const released = (await levelEventsOf(db, pair)).filter((event) => event.type === 'inventory.released');
+    assert.equal(released.length, 1, 'the level announced its release once');
+  });
+
+  it('gives back nothing of another run’s reservation when settling a refusal', async function () {
+    const { pair, items, orderId } = await placedOnce();
+
+    await sagaRun(orderId).rejectPlacement(items);
+
+    assert.equal((await orderRow(orderId))?.status, 'awaiting_payment');
+    assert.deepEqual(await levelOf(db, pair), { onHand: 2, reserved: 2 });
   });
 
   it('cancels the run’s own unfinished reservation after a failure, and nobody else’s', async function () {

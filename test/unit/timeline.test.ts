@@ -100,10 +100,15 @@ describe('the order timeline read from a workflow history', () => {
     assert.ok(!steps(recorded('happy-path.json')).some((step) => step.includes('timer') || step.includes('expired')));
   });
 
-  it('shows a refusal at placement on the activity and the placeOrder update', () => {
+  it('shows a refusal at placement on the local steps and the placeOrder update', () => {
     const timeline = recorded('rejected-insufficient-inventory.json');
-    assertInOrder(steps(timeline), ['checkAvailability:failed', 'rejectOrder:completed', 'update:placeOrder:failed']);
+    assertInOrder(steps(timeline), ['checkAvailability:failed', 'rejectPlacement:completed', 'update:placeOrder:failed']);
     assert.match(timeline.find((e) => e.step === 'update:placeOrder')!.error!, /not enough stock/);
+  });
+
+  it('shows a refusal of a saga older than local-refusal on its compensation activities', () => {
+    const timeline = recorded('v5-rejected-insufficient-inventory.json');
+    assertInOrder(steps(timeline), ['checkAvailability:failed', 'releaseStock:completed', 'rejectOrder:completed', 'update:placeOrder:failed']);
   });
 
   it('shows an operator cancel and the compensations it ran', () => {

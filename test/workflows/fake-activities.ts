@@ -200,10 +200,17 @@ export function fakePayments(
   };
 }
 
-export function fakeOrders(log: CallLog): OrderActivities {
+/** `rejectPlacementFailure`: rejectPlacement fails for good, as a database away for its whole bound would make it. */
+export function fakeOrders(log: CallLog, options: { rejectPlacementFailure?: boolean } = {}): OrderActivities {
   return {
     async rejectOrder(input) {
       log.record('rejectOrder', [input]);
+    },
+    async rejectPlacement(input) {
+      log.record('rejectPlacement', [input]);
+      if (options.rejectPlacementFailure) {
+        throw ApplicationFailure.create({ type: 'DatabaseUnavailable', message: 'the database stayed away', nonRetryable: true });
+      }
     },
     async setOrderStatus(orderId, status, cancelReason = null) {
       log.record('setOrderStatus', [orderId, status, cancelReason]);
@@ -383,6 +390,8 @@ export interface FakeActivityOptions {
   moveGate?: Gate;
   unwindGate?: Gate;
   settleFailure?: boolean;
+  /** rejectPlacement fails for good: the saga must fall back on its durable compensations. */
+  rejectPlacementFailure?: boolean;
   /** Chooses what reserveStock prices each unit at (default UNIT_PRICE). */
   unitPrice?: number;
   /** Makes reserveStock fail for good with a failure that is not a refusal (a bug, a constraint). */
@@ -410,7 +419,7 @@ export function fakeActivities(log: CallLog, options: FakeActivityOptions = {}):
       lateAnswerMs: options.lateAnswerMs,
       settleFailure: options.settleFailure,
     }),
-    ...fakeOrders(log),
+    ...fakeOrders(log, { rejectPlacementFailure: options.rejectPlacementFailure }),
     ...fakeDelivery(log, { warehouses: options.warehouses, moveGate: options.moveGate, unwindGate: options.unwindGate }),
     ...fakeCustomers(log, { customerRefusal: options.customerRefusal }),
     ...fakeVouchers(log, { discount: options.discount, voucherRefusal: options.voucherRefusal }),

@@ -297,7 +297,7 @@ describe('orderWorkflow (time-skipping, stub activities)', function () {
     });
   });
 
-  it('fails placeOrder with INSUFFICIENT_INVENTORY when stock is short, and records the rejected order', async function () {
+  it('fails placeOrder with INSUFFICIENT_INVENTORY when stock is short, and records the rejected order in the same task', async function () {
     const short = { productId: 'sku-mug', warehouseId: 'wh-east', requested: 2, available: 1 };
     const refusal = new DomainError('INSUFFICIENT_INVENTORY', 'not enough stock', { items: [short] });
     await withWorker({ refusal }, async (saga) => {
@@ -307,10 +307,11 @@ describe('orderWorkflow (time-skipping, stub activities)', function () {
 
       assert.equal(refused.code, 'INSUFFICIENT_INVENTORY');
       assert.deepEqual(refused.details, { items: [short] });
-      const [rejected] = saga.log.argsOf('rejectOrder')[0] as [{ orderId: string; failure: unknown }];
+      // One local step gives back and records (local-refusal): no activity round trips after it.
+      assert.deepEqual(saga.log.names(), ['validateCustomer', 'checkAvailability', 'rejectPlacement']);
+      const [rejected] = saga.log.argsOf('rejectPlacement')[0] as [{ orderId: string; failure: unknown }];
       assert.equal(rejected.orderId, input.orderId);
       assert.deepEqual(rejected.failure, { code: 'INSUFFICIENT_INVENTORY', message: 'not enough stock', details: { items: [short] } });
-      assert.deepEqual(saga.log.argsOf('reserveStock'), []);
       const final = await saga.handleFor(input).result();
       assert.equal(final.status, 'rejected');
       assert.deepEqual(final.failure, { code: 'INSUFFICIENT_INVENTORY', message: 'not enough stock' });
@@ -364,8 +365,8 @@ describe('orderWorkflow (time-skipping, stub activities)', function () {
   });
 
   it('rejects the order of a customer who may not order, before anything is priced or reserved', async function () {
-    // The release is the compensation every local placing pushes first (an earlier attempt of a
-    // repeated workflow task may have reserved); with nothing held it is a no-op.
+    // rejectPlacement also gives back what an earlier attempt of a repeated workflow task may
+    // have reserved; with nothing held that is a no-op.
     const customerRefusal = new DomainError('CUSTOMER_NOT_ALLOWED', 'customer alice is blocked');
     await withWorker({ customerRefusal }, async (saga) => {
       const input = saga.input();
@@ -373,7 +374,7 @@ describe('orderWorkflow (time-skipping, stub activities)', function () {
       const refused = await refusalOf(saga.place(input));
 
       assert.equal(refused.code, 'CUSTOMER_NOT_ALLOWED');
-      assert.deepEqual(saga.log.names(), ['validateCustomer', 'releaseStock', 'rejectOrder']);
+      assert.deepEqual(saga.log.names(), ['validateCustomer', 'rejectPlacement']);
       assert.deepEqual(saga.log.argsOf('validateCustomer'), [['alice', input.orderId]]);
       const final = await saga.handleFor(input).result();
       assert.equal(final.status, 'rejected');
@@ -415,14 +416,28 @@ describe('orderWorkflow (time-skipping, stub activities)', function () {
         'checkAvailability',
         'redeemVoucher',
         'reserveStock',
-        'releaseStock',
-        'releaseVoucher',
-        'rejectOrder',
+        'rejectPlacement',
       ]);
-      assert.deepEqual(saga.log.argsOf('releaseVoucher'), [[input.orderId]]);
-      // The refused reservation held nothing; its release, pushed before placing began, is a no-op.
-      assert.deepEqual(saga.log.argsOf('releaseStock'), [[input.orderId, 'compensation']]);
+      const [rejected] = saga.log.argsOf('rejectPlacement')[0] as [{ orderId: string; voucherCode: string }];
+      assert.deepEqual([rejected.orderId, rejected.voucherCode], [input.orderId, 'SPRING10']);
       assert.equal((await saga.handleFor(input).result()).status, 'rejected');
+    });
+  });
+
+  it('falls back on the durable compensations when the local rejection fails for good, and still answers the refusal', async function () {
+    const short = { productId: 'sku-mug', warehouseId: 'wh-east', requested: 2, available: 0 };
+    const reserveRefusal = new DomainError('INSUFFICIENT_INVENTORY', 'not enough stock', { items: [short] });
+    await withWorker({ reserveRefusal, rejectPlacementFailure: true }, async (saga) => {
+      const input = saga.input({ voucherCode: 'SPRING10' });
+
+      const refused = await refusalOf(saga.place(input));
+
+      assert.equal(refused.code, 'INSUFFICIENT_INVENTORY');
+      assert.deepEqual(saga.log.names().slice(-4), ['rejectPlacement', 'releaseStock', 'releaseVoucher', 'rejectOrder']);
+      assert.deepEqual(saga.log.argsOf('releaseStock'), [[input.orderId, 'compensation']]);
+      const final = await saga.handleFor(input).result();
+      assert.equal(final.status, 'rejected');
+      assert.deepEqual(final.failure, { code: 'INSUFFICIENT_INVENTORY', message: 'not enough stock' });
     });
   });
 
