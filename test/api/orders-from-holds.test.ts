@@ -61,6 +61,26 @@ describe('API orders placed on a stock hold', () => {
     assert.equal(await reserved(mug), 0);
   });
 
+  it('answers keyed repeats of an order on a hold, at once and later, with the one order, the hold taken over once', async () => {
+    const mug = await stockedProduct(stack, 5);
+    const holdId = await heldFor(mug, 2);
+    const keyed = () =>
+      call(stack, 'POST', '/orders', {
+        key: KEYS.alice,
+        headers: { 'Idempotency-Key': `hold-order-${holdId}` },
+        body: { items: [{ productId: mug.productId, quantity: 2 }], shippingAddress: '1 Main St', reservationId: holdId },
+      });
+
+    const together = await Promise.all([keyed(), keyed(), keyed()]);
+    const later = await keyed();
+
+    for (const res of [...together, later]) assert.equal(res.status, 201, JSON.stringify(res.body));
+    const ids = new Set([...together, later].map((res) => res.body.data.id as string));
+    assert.equal(ids.size, 1, `one order for one key: ${[...ids].join(', ')}`);
+    assert.equal(await reserved(mug), 2, 'the units are reserved once');
+    assert.deepEqual(await holdStatus(holdId), { status: 'converted', orderId: [...ids][0] });
+  });
+
   it('lets exactly one of two orders racing for one hold have it; the other is refused HOLD_NOT_ACTIVE', async () => {
     const mug = await stockedProduct(stack, 3);
     const holdId = await heldFor(mug, 3);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { extendReservationUpdate, payUpdate, stateQuery, type PlaceOrderInput } from '../../workflows/messages';
+import { cancelUpdate, extendReservationUpdate, payUpdate, stateQuery, type PlaceOrderInput } from '../../workflows/messages';
 import { chargeBoundMs } from '../../domain/payment';
 import { Gate } from './fake-activities';
 import { FIFTEEN_MINUTES, refusalOf, workflowHarness, type SagaDriver } from './saga-driver';
@@ -96,6 +96,33 @@ describe('orderWorkflow: extending the reservation (time-skipping, stub activiti
       assert.equal((await handle.query(stateQuery)).status, 'confirmed');
       assert.deepEqual(saga.log.argsOf('releaseStock'), []);
       assert.deepEqual(saga.log.argsOf('commitStock'), [[input.orderId]]);
+    });
+  });
+
+  it('serialises an extension and a cancel: the extension in flight finishes, then the cancel gives the stock back once', async function () {
+    const extensionGate = new Gate();
+    await withWorker({ extensionGate }, async (saga) => {
+      const { handle, input } = await saga.place(extendable(saga));
+      const extension = handle.executeUpdate(extendReservationUpdate, { args: [{ byMs: 10 * MINUTE }] });
+      await extensionGate.reached;
+
+      // The shopper cancels while the extension holds the saga's lock: accepted, and waiting for it.
+      const cancel = handle.executeUpdate(cancelUpdate, { args: [{ reason: 'changed my mind' }] });
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      assert.deepEqual(saga.log.argsOf('releaseStock'), [], 'the cancel waited for the extension');
+      extensionGate.open();
+
+      const [extended, cancelled] = await Promise.all([extension, cancel]);
+      assert.equal(extended.status, 'awaiting_payment');
+      assert.equal(extended.reservationExtensions, 1);
+      assert.equal(cancelled.status, 'cancelled');
+      const names = saga.log.names();
+      assert.ok(names.lastIndexOf('extendReservation') < names.indexOf('releaseStock'), `in this order: ${names.join(', ')}`);
+      assert.deepEqual(saga.log.argsOf('releaseStock'), [[input.orderId, 'cancelled']]);
+      assert.equal((await handle.result()).status, 'cancelled');
+      // Nothing extends a cancelled order (the API answers RESERVATION_NOT_EXTENDABLE for an ended saga).
+      await assert.rejects(handle.executeUpdate(extendReservationUpdate, { args: [{ byMs: MINUTE }] }));
+      assert.equal(saga.log.argsOf('extendReservation').length, 1);
     });
   });
 
