@@ -34,7 +34,7 @@ function resultOf(samples: Sample[], elapsedMs: number): LoadResult {
  * the first burst of simultaneous starts), then in a window of `durationMs` that stays open until
  * every client has answered twice on average (a slow pass still gives a rate and percentiles), but
  * no longer than `maxDurationMs`. Counted: the calls that answered within the window; the rate is
- * their number over the window's length.
+ * their number over the window's length. `onWindow` hears when the window opens and closes.
  */
 export async function closedLoop(options: {
   clients: number;
@@ -42,8 +42,10 @@ export async function closedLoop(options: {
   durationMs: number;
   maxDurationMs?: number;
   call: Call;
+  onWindow?: (edge: 'opened' | 'closed') => void;
 }): Promise<LoadResult> {
   const windowStart = performance.now() + options.warmupMs;
+  const opening = setTimeout(() => options.onWindow?.('opened'), options.warmupMs);
   const earliestEnd = windowStart + options.durationMs;
   const latestEnd = windowStart + (options.maxDurationMs ?? options.durationMs * 3);
   const enough = options.clients * 2;
@@ -56,10 +58,14 @@ export async function closedLoop(options: {
       const ended = performance.now();
       if (windowEnd !== undefined || ended < windowStart) continue;
       samples.push({ outcome, startMs: started - windowStart, endMs: ended - windowStart, latencyMs: ended - started });
-      if (ended >= latestEnd || (ended >= earliestEnd && samples.length >= enough)) windowEnd = ended;
+      if (ended >= latestEnd || (ended >= earliestEnd && samples.length >= enough)) {
+        windowEnd = ended;
+        options.onWindow?.('closed');
+      }
     }
   }
   await Promise.all(Array.from({ length: options.clients }, (_, i) => client(i)));
+  clearTimeout(opening);
   return resultOf(samples, (windowEnd ?? windowStart) - windowStart);
 }
 

@@ -1,4 +1,5 @@
 // The run's figures as Markdown tables (docs/bench/results.md), ready for the README's Speed section.
+import { cpuTotal } from './cpu';
 import type { PassRow, Target } from './targets';
 
 export interface MarkdownInput {
@@ -6,7 +7,7 @@ export interface MarkdownInput {
   load: string;
   rows: PassRow[];
   halfPeak?: PassRow;
-  bursts: Array<{ name: string; placementsPerSecond: number; acceptedPerSecond?: number; refusalP99Ms?: number; elapsedS: number; retriedAfter503: number; answers: Record<string, number> }>;
+  bursts: Array<{ name: string; placementsPerSecond: number; firstPlacementsPerSecond?: number; acceptedPerSecond?: number; refusalP99Ms?: number; elapsedS: number; retriedAfter503: number; answers: Record<string, number> }>;
   mixed: { placed: number; refused: number; endStatuses: Record<string, number>; violations: string[] };
   relay: Record<string, string | number>;
   targets: Target[];
@@ -21,6 +22,22 @@ const answersText = (answers: Record<string, number>) =>
     .map(([answer, n]) => `${n}× ${answer}`)
     .join(', ');
 
+/** CPU milliseconds one call cost each process, for the passes that measured it. */
+function cpuTable(rows: PassRow[]): string {
+  const measured = rows.filter((r) => r.cpuMsPerCall && Object.keys(r.cpuMsPerCall).length > 0);
+  const roles = [...new Set(measured.flatMap((r) => Object.keys(r.cpuMsPerCall!)))].sort();
+  if (measured.length === 0) return '';
+  return table(
+    ['CPU ms per call', 'clients', ...roles, 'total'],
+    measured.map((r) => [
+      r.pass,
+      r.clients,
+      ...roles.map((role) => r.cpuMsPerCall![role] ?? ''),
+      cpuTotal(r.cpuMsPerCall!),
+    ]),
+  );
+}
+
 export function resultsMarkdown(input: MarkdownInput): string {
   const passes = [...input.rows, ...(input.halfPeak ? [input.halfPeak] : [])];
   return [
@@ -32,9 +49,20 @@ export function resultsMarkdown(input: MarkdownInput): string {
     ),
     '',
     table(
-      ['burst', 'placements/s', 'accepted/s', 'refusals p99 ms', 'took s', '503s retried', 'answers'],
-      input.bursts.map((b) => [b.name, b.placementsPerSecond, b.acceptedPerSecond ?? '', b.refusalP99Ms ?? '', b.elapsedS, b.retriedAfter503, answersText(b.answers)]),
+      ['burst', 'placements/s', 'first 100/s', 'accepted/s', 'refusals p99 ms', 'took s', '503s retried', 'answers'],
+      input.bursts.map((b) => [
+        b.name,
+        b.placementsPerSecond,
+        b.firstPlacementsPerSecond ?? '',
+        b.acceptedPerSecond ?? '',
+        b.refusalP99Ms ?? '',
+        b.elapsedS,
+        b.retriedAfter503,
+        answersText(b.answers),
+      ]),
     ),
+    '',
+    cpuTable(input.rows),
     '',
     table(
       ['mixed run', 'placed', 'refused (409)', 'end states', 'violations'],

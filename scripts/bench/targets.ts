@@ -13,6 +13,8 @@ export interface PassRow extends PassFigures {
   pass: string;
   clients: number;
   answers: Record<string, number>;
+  /** CPU milliseconds one call cost each process, over the measured window (scripts/bench/cpu.ts). */
+  cpuMsPerCall?: Record<string, number>;
 }
 
 export interface Target {
@@ -42,14 +44,15 @@ function ratioTarget(target: string, measured: number, against: number, limit: n
 /**
  * - placement ≥ 80% of the local-activity empty saga's throughput at 10 and at 50 clients;
  * - unloaded (1 client) placement p50 ≤ 2× the local-activity empty saga's;
- * - the flash sale's accepted placements/s ≥ 90% of placements/s spread over many SKUs;
+ * - the flash sale's accepted placements/s ≥ 90% of placements/s spread over many SKUs, taken
+ *   as the spread burst's first as many placements as the flash sale has units;
  * - p99 at half the peak placement rate (open loop) ≤ 3× the unloaded p50.
  * A target whose figures were not measured (no ceilings with BENCH_URL) is left out.
  */
 export function targetsOf(
   rows: readonly PassRow[],
   halfPeak: PassRow | undefined,
-  flash: { acceptedPerSecond: number; spreadPerSecond: number },
+  flash: { sales: number; acceptedPerSecond: number; spreadFirstPerSecond: number; spreadPerSecond: number },
 ): Target[] {
   const targets: Target[] = [];
   for (const clients of [10, 50]) {
@@ -68,14 +71,16 @@ export function targetsOf(
       ratioTarget("unloaded p50 ≤ 2× the empty saga's (local activities)", unloaded.p50Ms, localUnloaded.p50Ms, 2, 'at most', `${unloaded.p50Ms} ms vs ${localUnloaded.p50Ms} ms`),
     );
   }
+  // Against as many placements of a burst as large: the whole burst's rate would count its
+  // ramp-up (the first answers take a while for 100 answers and 1,000 alike) ten times less.
   targets.push(
     ratioTarget(
-      'flash sale: accepted/s ≥ 90% of placements/s spread over many SKUs',
+      `flash sale: accepted/s ≥ 90% of the spread burst's first ${flash.sales} placements/s`,
       flash.acceptedPerSecond,
-      flash.spreadPerSecond,
+      flash.spreadFirstPerSecond,
       0.9,
       'at least',
-      `${flash.acceptedPerSecond}/s vs ${flash.spreadPerSecond}/s`,
+      `${flash.acceptedPerSecond}/s vs ${flash.spreadFirstPerSecond}/s (the whole spread burst: ${flash.spreadPerSecond}/s)`,
     ),
   );
   if (halfPeak && unloaded) {
