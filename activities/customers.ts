@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { customers, orders } from '../db/schema';
+import { ORDER_ALREADY_PLACED } from '../domain/order';
 import { DomainError } from '../domain/errors';
 import { toApplicationFailure } from '../domain/failure';
 import { sagaRunIdOf } from './saga-run';
@@ -25,7 +26,7 @@ export function createCustomerActivities(db: Db) {
         const runId = sagaRunIdOf();
         if (placed && (runId === null || placed.placedByRun !== runId)) {
           throw ApplicationFailure.create({
-            type: 'OrderAlreadyPlaced',
+            type: ORDER_ALREADY_PLACED,
             message: `order ${orderId} was already placed (it is ${placed.status}); a second saga may not place it again`,
             details: [{ orderId, status: placed.status }],
             nonRetryable: true,

@@ -18,6 +18,12 @@ export const FINAL_ORDER_STATUSES: readonly OrderStatus[] = ['rejected', 'cancel
 
 export const CURRENCY = 'USD';
 
+/**
+ * The failure type validateCustomer answers a saga run with when another run placed its order:
+ * the run is a stale second saga and must take (and give back) nothing.
+ */
+export const ORDER_ALREADY_PLACED = 'OrderAlreadyPlaced';
+
 /** One line as the client asked for it; without a warehouse the server allocates one (or several). */
 export interface OrderLineRequest {
   productId: string;

@@ -22,6 +22,7 @@
  *   workflow no longer unwinds a shipped order;
  * - `local-placing` (placing.ts): the placing steps run as local activities in one workflow task;
  *   `local-refusal`: a refusal there is settled in that task too, by one local rejectPlacement;
+ *   `foreign-order-untouched`: a run over an order another run placed takes and gives back nothing;
  * - `extendable-reservation` (extension.ts): a payment in the hold's last minute extends it. The
  *   `extendReservation` update refuses sagas whose input carries no extension limits (older ones).
  */

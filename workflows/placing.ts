@@ -2,12 +2,13 @@
  * Placing: check the customer, price the order, redeem its voucher and hold its stock. The shopper
  * waits on this (Update-with-Start answers from here), so every step is short and bounded.
  */
+import { ApplicationFailure } from '@temporalio/common';
 import { CancellationScope, patched, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ReservedOrder, ReserveStockInput } from '../activities/inventory';
 import type { RejectOrderInput } from '../activities/orders';
 import type { DomainError } from '../domain/errors';
 import { fromTemporalFailure, toApplicationFailure } from '../domain/failure';
-import type { Quote } from '../domain/order';
+import { ORDER_ALREADY_PLACED, type Quote } from '../domain/order';
 import { applyDiscount } from '../domain/voucher';
 import { adoption, durable, placing, placingLocally } from './activities';
 import { HoldIdAttribute } from './messages';
@@ -39,6 +40,13 @@ export const LOCAL_PLACING = 'local-placing';
 export const LOCAL_REFUSAL = 'local-refusal';
 
 /**
+ * `foreign-order-untouched`: with local placing, the releases go on the stack once validateCustomer
+ * has answered, unless its answer is that another saga run placed the order (OrderAlreadyPlaced):
+ * such a run took nothing, and its releases would give back that run's holds and redemption.
+ */
+export const FOREIGN_ORDER_UNTOUCHED = 'foreign-order-untouched';
+
+/**
  * When the releases of what placing takes go on the compensation stack: all before the first
  * step (local placing), each before its step (`unknown-outcomes-first`), or each after its step
  * succeeded (sagas older than both).
@@ -64,13 +72,16 @@ async function place(run: OrderRun): Promise<boolean> {
     : patched(UNKNOWN_OUTCOMES_FIRST)
       ? 'before-each'
       : 'after-each';
-  if (releases === 'up-front') {
+  const pushReleases = () => {
     if (input.voucherCode !== null) run.saga.push(() => durable.releaseVoucher(input.orderId));
     run.saga.push((reason) => durable.releaseStock(input.orderId, reason));
-  }
+  };
+  const releasesOnceOwned = releases === 'up-front' && patched(FOREIGN_ORDER_UNTOUCHED);
+  if (releases === 'up-front' && !releasesOnceOwned) pushReleases();
   let reserved: ReservedOrder;
   try {
-    if (run.localPlacing || patched('customer-check')) await steps.validateCustomer(input.customerId, input.orderId);
+    if (releasesOnceOwned) await ownedBy(run, () => steps.validateCustomer(input.customerId, input.orderId), pushReleases);
+    else if (run.localPlacing || patched('customer-check')) await steps.validateCustomer(input.customerId, input.orderId);
     // On a hold the units are held already (the hold's own, so they do not look available): only priced.
     const holdId = input.reservationId;
     let priced = holdId
@@ -114,6 +125,28 @@ async function place(run: OrderRun): Promise<boolean> {
   upsertMemo({ total: run.quote.total, currency: run.quote.currency });
   run.enter('awaiting_payment');
   return true;
+}
+
+/**
+ * Runs validateCustomer, then puts the releases on the stack, before any step that could take
+ * something: on any answer but OrderAlreadyPlaced, since even a failed check may follow an earlier
+ * attempt of this run (a lost workflow task) that reserved.
+ */
+async function ownedBy(run: OrderRun, validate: () => Promise<void>, pushReleases: () => void): Promise<void> {
+  try {
+    await validate();
+  } catch (err) {
+    if (!placedByAnotherRun(err)) pushReleases();
+    throw err;
+  }
+  pushReleases();
+}
+
+function placedByAnotherRun(err: unknown): boolean {
+  for (let cause: unknown = err; cause instanceof Error; cause = cause.cause) {
+    if (cause instanceof ApplicationFailure && cause.type === ORDER_ALREADY_PLACED) return true;
+  }
+  return false;
 }
 
 /**

@@ -15,7 +15,7 @@ import type { ReturnActivities } from '../../activities/returns';
 import type { VoucherActivities } from '../../activities/vouchers';
 import { DomainError } from '../../domain/errors';
 import { toApplicationFailure } from '../../domain/failure';
-import type { AllocatedLine, OrderLineRequest, Quote } from '../../domain/order';
+import { ORDER_ALREADY_PLACED, type AllocatedLine, type OrderLineRequest, type Quote } from '../../domain/order';
 
 export const UNIT_PRICE = 1250;
 
@@ -245,12 +245,18 @@ export function fakeDelivery(
   };
 }
 
-/** `customerRefusal` makes validateCustomer refuse like the real one (CUSTOMER_NOT_ALLOWED). */
-export function fakeCustomers(log: CallLog, options: { customerRefusal?: DomainError } = {}): CustomerActivities {
+/**
+ * `customerRefusal` makes validateCustomer refuse like the real one (CUSTOMER_NOT_ALLOWED);
+ * `placedByAnother` makes it answer as to a stale second saga over an order another run placed.
+ */
+export function fakeCustomers(log: CallLog, options: { customerRefusal?: DomainError; placedByAnother?: boolean } = {}): CustomerActivities {
   return {
     async validateCustomer(customerId, orderId) {
       log.record('validateCustomer', orderId === undefined ? [customerId] : [customerId, orderId]);
       if (options.customerRefusal) throw toApplicationFailure(options.customerRefusal);
+      if (options.placedByAnother) {
+        throw ApplicationFailure.create({ type: ORDER_ALREADY_PLACED, message: `order ${orderId} was already placed`, nonRetryable: true });
+      }
     },
   };
 }
@@ -379,6 +385,8 @@ export interface FakeActivityOptions {
   refusal?: DomainError;
   reserveRefusal?: DomainError;
   customerRefusal?: DomainError;
+  /** validateCustomer answers OrderAlreadyPlaced: another saga run placed this order. */
+  placedByAnother?: boolean;
   voucherRefusal?: DomainError;
   discount?: number;
   commitFailure?: boolean;
@@ -421,7 +429,7 @@ export function fakeActivities(log: CallLog, options: FakeActivityOptions = {}):
     }),
     ...fakeOrders(log, { rejectPlacementFailure: options.rejectPlacementFailure }),
     ...fakeDelivery(log, { warehouses: options.warehouses, moveGate: options.moveGate, unwindGate: options.unwindGate }),
-    ...fakeCustomers(log, { customerRefusal: options.customerRefusal }),
+    ...fakeCustomers(log, { customerRefusal: options.customerRefusal, placedByAnother: options.placedByAnother }),
     ...fakeVouchers(log, { discount: options.discount, voucherRefusal: options.voucherRefusal }),
     ...fakeReturns(log, ledger),
     ...fakeHolds(log, options.holdBook ?? new FakeHoldBook(), {

@@ -382,6 +382,20 @@ describe('orderWorkflow (time-skipping, stub activities)', function () {
     });
   });
 
+  it('takes and gives back nothing as a second saga over an order another run placed, and fails', async function () {
+    // A run that is not the order's own (started by hand, or by a reset to the first task): its
+    // releases would give back the first run's holds and voucher redemption.
+    await withWorker({ placedByAnother: true }, async (saga) => {
+      const input = saga.input({ voucherCode: 'SPRING10' });
+
+      const refused = await refusalOf(saga.place(input));
+
+      assert.equal(refused.code, 'INVENTORY_UNAVAILABLE');
+      assert.deepEqual(saga.log.names(), ['validateCustomer', 'cancelUnfinishedPlacement']);
+      await assert.rejects(saga.handleFor(input).result());
+    });
+  });
+
   it('prices the voucher discount into the reservation, the memo and the charge', async function () {
     await withWorker({ discount: 300 }, async (saga) => {
       const { handle, input } = await saga.place(saga.input({ voucherCode: 'SPRING10' }));
