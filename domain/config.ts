@@ -125,6 +125,12 @@ const settingsSchema = z.object({
   WORKER_WORKFLOW_POLLERS: z.coerce.number().int().min(2).max(100).optional(),
   WORKER_LOCAL_ACTIVITIES: z.coerce.number().int().min(1).max(1000).optional(),
   WORKER_ACTIVITIES: z.coerce.number().int().min(1).max(1000).optional(),
+  /**
+   * Sagas the worker keeps in memory between their tasks (a saga out of the cache replays its
+   * history on its next task). Unset, the SDK's default, which grows with the heap; 0 keeps none
+   * (every task replays); below WORKER_WORKFLOW_TASKS, the SDK lowers the workflow tasks to it.
+   */
+  WORKER_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).optional(),
   /** The card processor the worker charges through; only the sandbox exists so far. Unset: see paymentProviderOf. */
   PAYMENT_PROVIDER: z.enum(PAYMENT_PROVIDERS).optional(),
   // Events. Without NATS_URL the relay and the warehouse consumer are off; events wait in the outbox.

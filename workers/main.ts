@@ -50,6 +50,7 @@ async function main(): Promise<void> {
       workflowPollers: config.WORKER_WORKFLOW_POLLERS,
       localActivities: config.WORKER_LOCAL_ACTIVITIES,
       activities: config.WORKER_ACTIVITIES,
+      cachedWorkflows: config.WORKER_CACHED_WORKFLOWS,
     },
   });
   metrics.extend((registry) => registerOutboxGauges(registry, database.db));

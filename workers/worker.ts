@@ -24,7 +24,7 @@ export interface OrderWorkerOptions {
   /** On shutdown, how long running activities may take to finish before they are handed back. */
   shutdownGraceMs?: number;
   /** Slots and pollers (WORKER_* settings); each unset one keeps the SDK's default. */
-  slots?: { workflowTasks?: number; workflowPollers?: number; localActivities?: number; activities?: number };
+  slots?: { workflowTasks?: number; workflowPollers?: number; localActivities?: number; activities?: number; cachedWorkflows?: number };
 }
 
 /** A worker that runs OrderWorkflow and every activity it calls. */
@@ -48,6 +48,7 @@ export function createOrderWorker(options: OrderWorkerOptions): Promise<Worker> 
       maxConcurrentWorkflowTaskPolls: options.slots?.workflowPollers,
       maxConcurrentLocalActivityExecutions: options.slots?.localActivities,
       maxConcurrentActivityTaskExecutions: options.slots?.activities,
+      maxCachedWorkflows: options.slots?.cachedWorkflows,
     }),
   });
 }

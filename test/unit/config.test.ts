@@ -27,5 +27,8 @@ describe('the payment provider setting', function () {
     );
     assert.equal(loadConfig({ WORKER_WORKFLOW_TASKS: '20' }).WORKER_WORKFLOW_TASKS, 20);
     assert.throws(() => loadConfig({ WORKER_WORKFLOW_TASKS: '1' }), /WORKER_WORKFLOW_TASKS/);
+    assert.equal(defaults.WORKER_CACHED_WORKFLOWS, undefined);
+    assert.equal(loadConfig({ WORKER_CACHED_WORKFLOWS: '0' }).WORKER_CACHED_WORKFLOWS, 0);
+    assert.throws(() => loadConfig({ WORKER_CACHED_WORKFLOWS: '-1' }), /WORKER_CACHED_WORKFLOWS/);
   });
 });
