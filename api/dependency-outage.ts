@@ -1,4 +1,5 @@
 import { isGrpcServiceError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import { causesOf } from '../domain/failure';
 
 // postgres.js connection failures and the socket errors underneath them.
 const CONNECTION_CODES = new Set([
@@ -24,13 +25,11 @@ const UNAVAILABLE_GRPC = new Set<number>([1, 4, 8, 14]);
  * time), as opposed to a bug: the client gets 503 INVENTORY_UNAVAILABLE and may retry.
  */
 export function isDependencyOutage(err: unknown): boolean {
-  let current: unknown = err;
-  for (let depth = 0; current instanceof Error && depth < 10; depth++) {
+  for (const current of causesOf(err)) {
     if (current instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return true;
     if (isGrpcServiceError(current) && UNAVAILABLE_GRPC.has(current.code)) return true;
     const code = (current as { code?: unknown }).code;
     if (typeof code === 'string' && (CONNECTION_CODES.has(code) || UNAVAILABLE_SQLSTATE.test(code))) return true;
-    current = current.cause;
   }
   return false;
 }

@@ -17,15 +17,30 @@ export function toApplicationFailure(err: DomainError): ApplicationFailure {
   });
 }
 
+/** An error and its causes, outermost first (at most `maxDepth` of them). */
+export function* causesOf(err: unknown, maxDepth = 10): Generator<Error> {
+  let current: unknown = err;
+  for (let depth = 0; current instanceof Error && depth < maxDepth; depth++) {
+    yield current;
+    current = current instanceof TemporalFailure || current.cause ? current.cause : undefined;
+  }
+}
+
 /** Finds the DomainError carried anywhere in a failure's cause chain, if there is one. */
 export function fromTemporalFailure(err: unknown): DomainError | undefined {
-  let current: unknown = err;
-  for (let depth = 0; current instanceof Error && depth < 10; depth++) {
+  for (const current of causesOf(err)) {
     if (current instanceof DomainError) return current;
     if (current instanceof ApplicationFailure && isErrorCode(current.type)) {
       return new DomainError(current.type, current.message, current.details?.[0]);
     }
-    current = current instanceof TemporalFailure || current.cause ? current.cause : undefined;
   }
   return undefined;
+}
+
+/** Whether an ApplicationFailure of `type` is anywhere in a failure's cause chain. */
+export function hasFailureType(err: unknown, type: string): boolean {
+  for (const current of causesOf(err)) {
+    if (current instanceof ApplicationFailure && current.type === type) return true;
+  }
+  return false;
 }

@@ -2,12 +2,11 @@
  * Placing: check the customer, price the order, redeem its voucher and hold its stock. The shopper
  * waits on this (Update-with-Start answers from here), so every step is short and bounded.
  */
-import { ApplicationFailure } from '@temporalio/common';
 import { CancellationScope, patched, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ReservedOrder, ReserveStockInput } from '../activities/inventory';
 import type { RejectOrderInput } from '../activities/orders';
 import type { DomainError } from '../domain/errors';
-import { fromTemporalFailure, toApplicationFailure } from '../domain/failure';
+import { fromTemporalFailure, hasFailureType, toApplicationFailure } from '../domain/failure';
 import { ORDER_ALREADY_PLACED, type Quote } from '../domain/order';
 import { applyDiscount } from '../domain/voucher';
 import { adoption, durable, placing, placingLocally } from './activities';
@@ -80,7 +79,7 @@ async function place(run: OrderRun): Promise<boolean> {
   if (releases === 'up-front' && !releasesOnceOwned) pushReleases();
   let reserved: ReservedOrder;
   try {
-    if (releasesOnceOwned) await ownedBy(run, () => steps.validateCustomer(input.customerId, input.orderId), pushReleases);
+    if (releasesOnceOwned) await ownedBy(() => steps.validateCustomer(input.customerId, input.orderId), pushReleases);
     else if (run.localPlacing || patched('customer-check')) await steps.validateCustomer(input.customerId, input.orderId);
     // On a hold the units are held already (the hold's own, so they do not look available): only priced.
     const holdId = input.reservationId;
@@ -132,21 +131,14 @@ async function place(run: OrderRun): Promise<boolean> {
  * something: on any answer but OrderAlreadyPlaced, since even a failed check may follow an earlier
  * attempt of this run (a lost workflow task) that reserved.
  */
-async function ownedBy(run: OrderRun, validate: () => Promise<void>, pushReleases: () => void): Promise<void> {
+async function ownedBy(validate: () => Promise<void>, pushReleases: () => void): Promise<void> {
   try {
     await validate();
   } catch (err) {
-    if (!placedByAnotherRun(err)) pushReleases();
+    if (!hasFailureType(err, ORDER_ALREADY_PLACED)) pushReleases();
     throw err;
   }
   pushReleases();
-}
-
-function placedByAnotherRun(err: unknown): boolean {
-  for (let cause: unknown = err; cause instanceof Error; cause = cause.cause) {
-    if (cause instanceof ApplicationFailure && cause.type === ORDER_ALREADY_PLACED) return true;
-  }
-  return false;
 }
 
 /**

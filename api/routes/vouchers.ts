@@ -1,6 +1,7 @@
 import { eq, getTableColumns } from 'drizzle-orm';
 import { vouchers } from '../../db/schema';
 import { DomainError } from '../../domain/errors';
+import { causesOf } from '../../domain/failure';
 import type { RouteDeps } from '../app';
 import { sendData } from '../envelope';
 import { insertedFlag } from '../inserted-flag';
@@ -80,9 +81,8 @@ function belowRedemptions(redemptions: number | undefined): DomainError {
 
 /** True when a database error (or one it caused) is a violation of the named constraint. */
 function violates(err: unknown, constraint: string): boolean {
-  for (let current = err, depth = 0; current instanceof Error && depth < 5; depth++) {
+  for (const current of causesOf(err, 5)) {
     if ((current as { constraint_name?: unknown }).constraint_name === constraint) return true;
-    current = current.cause;
   }
   return false;
 }

@@ -56,7 +56,11 @@ function processes(): ProcessTimes[] {
 export function cpuNow(): CpuByRole {
   const all = processes();
   const children = new Map<number, ProcessTimes[]>();
-  for (const p of all) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p]);
+  for (const p of all) {
+    const siblings = children.get(p.ppid);
+    if (siblings) siblings.push(p);
+    else children.set(p.ppid, [p]);
+  }
   const byRole: CpuByRole = {};
   const self = all.find((p) => p.pid === process.pid);
   const queue = self ? [self] : [];

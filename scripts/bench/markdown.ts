@@ -1,4 +1,5 @@
 // The run's figures as Markdown tables (docs/bench/results.md), ready for the README's Speed section.
+import { FLASH_UNITS } from './catalog';
 import { cpuTotal } from './cpu';
 import type { PassRow, Target } from './targets';
 
@@ -49,7 +50,7 @@ export function resultsMarkdown(input: MarkdownInput): string {
     ),
     '',
     table(
-      ['burst', 'placements/s', 'first 100/s', 'accepted/s', 'refusals p99 ms', 'took s', '503s retried', 'answers'],
+      ['burst', 'placements/s', `first ${FLASH_UNITS}/s`, 'accepted/s', 'refusals p99 ms', 'took s', '503s retried', 'answers'],
       input.bursts.map((b) => [
         b.name,
         b.placementsPerSecond,
